@@ -1,0 +1,133 @@
+/* stage.c: the shared read-process-write loop helpers of every stage. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rtime.h"
+#include "stage.h"
+
+void
+stage_open(struct stage *st)
+{
+	memset(st, 0, sizeof *st);
+	/* A closed downstream shows up as EPIPE from write(), handled in
+	 * stage_flush(), instead of killing us before we can clean up. */
+	signal(SIGPIPE, SIG_IGN);
+	frame_reader_init(&st->in, STDIN_FILENO, "stdin");
+	fw_init(&st->out, STDOUT_FILENO);
+	record_init(&st->rec);
+	if (frame_next(&st->in, &st->frame, st->err) < 0)
+		die(EXIT_RUNTIME, "%s", st->err);
+	if (st->frame.kind == FRAME_EOF)
+		die(EXIT_RUNTIME, "stdin: no input (expected frames from "
+		    "ssrc or another stage)");
+	if (st->frame.kind != FRAME_HEADER)
+		die(EXIT_RUNTIME, "stdin:1: expected a header frame, not '%.20s'"
+		    " (is the input from ssrc?)", st->frame.text);
+	if (header_decode(&st->frame, &st->schema, st->err) < 0)
+		die(EXIT_RUNTIME, "stdin:1: bad header: %s", st->err);
+}
+
+void
+stage_die(struct stage *st, const char *fmt, ...)
+{
+	char msg[ERRBUF_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	die(EXIT_RUNTIME, "%s:%ld: %s", st->in.name, st->in.line, msg);
+}
+
+enum frame_kind
+stage_next(struct stage *st)
+{
+	struct frame *f = &st->frame;
+
+	if (frame_next(&st->in, f, st->err) < 0)
+		die(EXIT_RUNTIME, "%s", st->err);
+	switch (f->kind) {
+	case FRAME_DATA:
+		record_split(&st->rec, f->text, f->len);
+		if (st->rec.nfields != st->schema.nfields)
+			stage_die(st, "record has %zu fields, header says %zu",
+			    st->rec.nfields, st->schema.nfields);
+		break;
+	case FRAME_HEADER:
+		stage_die(st, "a second header frame");
+	case FRAME_EOF:
+		stage_flush(st);
+		die(EXIT_RUNTIME, "stdin: input ended without an end-of-stream "
+		    "frame (did the upstream stage fail?)");
+	default:
+		break;
+	}
+	return f->kind;
+}
+
+void
+stage_flush(struct stage *st)
+{
+	if (fw_flush(&st->out) == 0)
+		return;
+	if (errno == EPIPE)
+		exit(EXIT_OK);
+	die(EXIT_RUNTIME, "write error on stdout: %s", strerror(errno));
+}
+
+void
+stage_close(struct stage *st)
+{
+	stage_flush(st);
+	fw_close(&st->out);
+	frame_reader_free(&st->in);
+	record_free(&st->rec);
+	schema_free(&st->schema);
+}
+
+void
+usage_exit(const char *synopsis, int status)
+{
+	fprintf(status == 0 ? stdout : stderr, "usage: %s\n", synopsis);
+	exit(status);
+}
+
+void
+version_exit(void)
+{
+	printf("%s (runnel) %s\n", prog_name(), RUNNEL_VERSION);
+	exit(EXIT_OK);
+}
+
+int64_t
+option_duration(const char *opt, const char *value, bool allow_zero)
+{
+	char err[ERRBUF_SIZE];
+	int64_t micros;
+
+	if (duration_parse(value, &micros, err) < 0)
+		die(EXIT_USAGE, "%s: %s", opt, err);
+	if (micros == 0 && !allow_zero)
+		die(EXIT_USAGE, "%s: '%s': must be greater than zero", opt,
+		    value);
+	return micros;
+}
+
+long long
+option_count(const char *opt, const char *value)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (errno || *end != '\0' || end == value || n < 0)
+		die(EXIT_USAGE, "%s: '%s' is not a non-negative number", opt,
+		    value);
+	return n;
+}

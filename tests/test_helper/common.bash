@@ -1,0 +1,29 @@
+# Common setup for every bats suite: assertions, the built commands first
+# in PATH, a C locale and a scratch directory.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+RUNNEL_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+RUNNEL_BUILD="${RUNNEL_BUILD:-build}"
+case "$RUNNEL_BUILD" in /*) ;; *) RUNNEL_BUILD="$RUNNEL_ROOT/$RUNNEL_BUILD" ;; esac
+export PATH="$RUNNEL_BUILD/bin:$RUNNEL_BUILD/tests:$PATH"
+export LC_ALL=C
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+FIXTURES="$RUNNEL_ROOT/tests/fixtures"
+
+# wait_for CMD...: run CMD until it succeeds, for at most $WAIT_SECONDS (10).
+wait_for() {
+	local deadline=$((SECONDS + ${WAIT_SECONDS:-10}))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_for: timed out: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
