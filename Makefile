@@ -55,6 +55,7 @@ deps:
 # line is "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all BUILD=build-clang CC=clang
 	@$(MAKE) --no-print-directory all BUILD=build-san CFLAGS='$(SANFLAGS)' LDFLAGS='-fsanitize=address,undefined'
 	@sh tests/run-all.sh build build-san
 

@@ -170,7 +170,8 @@ schema_parse_ddl(struct schema *s, const char *ddl, char *err)
 				goto bad_quote;
 			p++;
 		} else {
-			while (*p && !isspace((unsigned char)*p) && *p != ',')
+			while (*p && !isspace((unsigned char)*p) && *p != ',' &&
+			    *p != ':')
 				if (n < sizeof name - 1)
 					name[n++] = *p++;
 				else

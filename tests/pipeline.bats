@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# End to end: the seed's socket word count against a real TCP peer.
+
+load test_helper/common
+
+setup() {
+	TMP="$(mktemp -d)"
+}
+
+teardown() {
+	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+# serve_lines PORT FILE: accept one connection on 127.0.0.1:PORT, send FILE,
+# close.  Prints nothing; started in the background.
+serve_lines() {
+	python3 - "$1" "$2" <<'PY' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2] + ".ready", "w").close()
+c, _ = s.accept(); c.sendall(open(sys.argv[2], "rb").read()); c.close(); s.close()
+PY
+	PEER_PID=$!
+	wait_for test -e "$2.ready"
+}
+
+@test "socket word count: ssrc socket:PORT | ssplit | scount | ssink prints Spark's table" {
+	port=$(free_port)
+	printf 'apache spark\napache hadoop\nspark streaming spark\n' >"$TMP/lines"
+	serve_lines "$port" "$TMP/lines"
+	run bash -c "ssrc socket:$port | ssplit | scount | ssink"
+	assert_success
+	# The peer sends everything at once and closes: counts are final in
+	# the last batch shown.
+	last=$(printf '%s\n' "$output" | awk '/^Batch: /{b=""} {b=b $0 "\n"} END{printf "%s", b}')
+	expected='Batch: N
+-------------------------------------------
++---------+-----+
+|     word|count|
++---------+-----+
+|   apache|    2|
+|    spark|    3|
+|   hadoop|    1|
+|streaming|    1|
++---------+-----+
+'
+	[ "$(printf '%s' "$last" | sed 's/^Batch: [0-9]*/Batch: N/')" = "$expected" ] || {
+		echo "got:"; printf '%s\n' "$output"; false; }
+}
+
+@test "socket word count with nc -lk as the peer, update mode to csv" {
+	command -v nc >/dev/null || skip "nc missing"
+	port=$(free_port)
+	printf 'a b a\nc a\n' >"$TMP/in"
+	nc -lk 127.0.0.1 "$port" <"$TMP/in" >/dev/null 3>&- &
+	PEER_PID=$!
+	wait_for python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port)).close()"
+	# nc -lk keeps listening after a client leaves; it sends the file to the
+	# next client and closes that connection when the file ends.
+	run bash -c "ssrc socket:127.0.0.1:$port | ssplit | scount --mode complete | ssink - --format csv"
+	assert_success
+	# complete mode, header once: the last three lines are the final table
+	final=$(printf '%s\n' "$output" | tail -n 3 | sort)
+	[ "$final" = "$(printf 'a,3\nb,1\nc,1')" ] || { echo "$output"; false; }
+	assert_line --index 0 "word,count"
+}
+
+@test "stdin word count matches sort | uniq -c on a larger text" {
+	awk 'BEGIN{srand(7); for(i=0;i<20000;i++){l=""; for(j=0;j<8;j++) l=l " w" int(rand()*rand()*500); print l}}' >"$TMP/text"
+	ssrc - <"$TMP/text" | ssplit | scount --mode complete | ssink - --format csv --no-header >"$TMP/out"
+	# complete mode prints the whole table each batch; the last
+	# table is the answer: take the last row seen for each word.
+	awk -F, '{c[$1]=$2} END{for(w in c) print w, c[w]}' "$TMP/out" | sort >"$TMP/got"
+	tr -s ' ' '\n' <"$TMP/text" | grep -v '^$' | sort | uniq -c | awk '{print $2, $1}' | sort >"$TMP/want"
+	diff "$TMP/want" "$TMP/got"
+}
