@@ -80,3 +80,10 @@ clean:
 	rm -rf build build-san build-clang
 
 .PHONY: all deps check check-fast demo lint-man install clean
+
+# Measure runnel against mawk and sort | uniq -c (bench/bench.py); reports,
+# never fails on a slow figure.  BENCH_ARGS=--quick for a short run.
+bench: deps all
+	python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
+
+.PHONY: bench

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages runnel builds and tests with, when missing.
 set -e
-PKGS="build-essential clang libclang-rt-14-dev libcsv-dev libjansson-dev librdkafka-dev bats bats-assert bats-support mandoc netcat-openbsd mawk kcat jq python3"
+PKGS="build-essential clang libclang-rt-14-dev libcsv-dev libjansson-dev librdkafka-dev bats bats-assert bats-support mandoc netcat-openbsd mawk kcat jq python3 time iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

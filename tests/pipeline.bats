@@ -50,15 +50,15 @@ PY
 		echo "got:"; printf '%s\n' "$output"; false; }
 }
 
-@test "socket word count with nc -lk as the peer, update mode to csv" {
+@test "socket word count with nc -l as the peer, complete mode to csv" {
 	command -v nc >/dev/null || skip "nc missing"
 	port=$(free_port)
 	printf 'a b a\nc a\n' >"$TMP/in"
-	nc -lk 127.0.0.1 "$port" <"$TMP/in" >/dev/null 3>&- &
+	# nc sends the file to the one client it accepts, then shuts the
+	# connection down (-N), which is the end of ssrc's input.
+	nc -N -l 127.0.0.1 "$port" <"$TMP/in" >/dev/null 3>&- &
 	PEER_PID=$!
-	wait_for python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port)).close()"
-	# nc -lk keeps listening after a client leaves; it sends the file to the
-	# next client and closes that connection when the file ends.
+	wait_for sh -c "ss -ltn | grep -q '127.0.0.1:$port '"
 	run bash -c "ssrc socket:127.0.0.1:$port | ssplit | scount --mode complete | ssink - --format csv"
 	assert_success
 	# complete mode, header once: the last three lines are the final table
