@@ -10,6 +10,7 @@
 #define RUNNEL_DIE_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum exit_status {
 	EXIT_OK = 0,		/* success */

@@ -333,10 +333,12 @@ fw_f64(struct frame_writer *w, double v)
 	} else if (isinf(v)) {
 		n = snprintf(buf, sizeof buf, v > 0 ? "Infinity" : "-Infinity");
 	} else {
-		/* Shortest of %.15g and %.17g that reads back the same. */
-		n = snprintf(buf, sizeof buf, "%.15g", v);
-		if (strtod(buf, NULL) != v)
-			n = snprintf(buf, sizeof buf, "%.17g", v);
+		/* The shortest of 15, 16, 17 digits that reads back the same. */
+		for (int digits = 15; digits <= 17; digits++) {
+			n = snprintf(buf, sizeof buf, "%.*g", digits, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
 	}
 	fw_field(w, buf, (size_t)n);
 }

@@ -157,7 +157,7 @@ int watermark_decode(const struct frame *f, int64_t *micros, char *err);
 /* Sets *final: true for "final", false for "pause". */
 int end_decode(const struct frame *f, bool *final, char *err);
 
-/* Encode an int64 or watermark value ("-inf"/"inf" at the extremes). */
+/* Write v in decimal to buf (at least 21 bytes); returns the length. */
 size_t format_i64(char *buf, int64_t v);
 
 #endif

@@ -136,9 +136,11 @@ format_double_java(double v, char *buf, size_t size)
 	if (isinf(v))
 		return (size_t)snprintf(buf, size, v > 0 ? "Infinity" : "-Infinity");
 	if (a == 0 || (a >= 1e-3 && a < 1e7)) {
-		n = snprintf(buf, size, "%.15g", v);
-		if (strtod(buf, NULL) != v)
-			n = snprintf(buf, size, "%.17g", v);
+		for (int digits = 15; digits <= 17; digits++) {
+			n = snprintf(buf, size, "%.*g", digits, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
 		if (!strpbrk(buf, ".eE"))
 			n += snprintf(buf + n, size - (size_t)n, ".0");
 		return (size_t)n;
@@ -147,9 +149,11 @@ format_double_java(double v, char *buf, size_t size)
 		char mant[40], *e;
 		int exp;
 
-		n = snprintf(mant, sizeof mant, "%.15e", v);
-		if (strtod(mant, NULL) != v)
-			snprintf(mant, sizeof mant, "%.17e", v);
+		for (int digits = 14; digits <= 16; digits++) {
+			snprintf(mant, sizeof mant, "%.*e", digits, v);
+			if (strtod(mant, NULL) == v)
+				break;
+		}
 		e = strchr(mant, 'e');
 		exp = atoi(e + 1);
 		*e = '\0';

@@ -44,8 +44,7 @@ PY
 |    spark|    3|
 |   hadoop|    1|
 |streaming|    1|
-+---------+-----+
-'
++---------+-----+'
 	[ "$(printf '%s' "$last" | sed 's/^Batch: [0-9]*/Batch: N/')" = "$expected" ] || {
 		echo "got:"; printf '%s\n' "$output"; false; }
 }

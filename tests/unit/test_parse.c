@@ -195,6 +195,10 @@ test_values(void)
 	    &sb);
 	CHECK_STR(sb.buf, "1.0E10", "render large DOUBLE as Java");
 	sb_reset(&sb);
+	value_render(TYPE_DOUBLE, (struct slice){ "0.3333333333333333", 18 },
+	    RENDER_PLAIN, &sb);
+	CHECK_STR(sb.buf, "0.3333333333333333", "render 1/3 in 16 digits");
+	sb_reset(&sb);
 	value_render(TYPE_STRING, (struct slice){ "a\\tb", 4 }, RENDER_PLAIN,
 	    &sb);
 	CHECK_STR(sb.buf, "a\tb", "render unescapes");

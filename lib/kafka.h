@@ -1,0 +1,221 @@
+/*
+ * kafka.h: the librdkafka plumbing that the kafka: source (ssrc) and the
+ * kafka: sink (ssink) share.
+ *
+ *   kafka_conf_*      --bootstrap-servers, -X key=value and --timeout as
+ *                     given on the command line, checked the way kcat's
+ *                     try_conf_set() does, and -X list;
+ *   kafka_offsets_*   starting offsets as Spark writes them,
+ *                     {"topic":{"0":23,"1":-2}}, parsed and formatted;
+ *   kafka_consumer_*  reads the partitions of some topics, each from a
+ *                     given offset, optionally only up to the end offsets
+ *                     seen at start (available-now);
+ *   kafka_producer_*  writes to one topic, one transaction per batch
+ *                     (transactional.id) or idempotently without one.
+ *
+ * Invariants:
+ * - Each object is made in two steps.  *_new() builds the configuration
+ *   and the librdkafka handle and talks to no broker: a failure there is
+ *   the user's (bad -X, bad offsets): exit 2.  *_start() talks to the
+ *   cluster and is bounded by the --timeout (default 10 s): a failure is a
+ *   runtime error (exit 1) quoting librdkafka's reason, e.g. "Connect to
+ *   ipv4#127.0.0.1:1 failed: Connection refused".  No call blocks without
+ *   a bound.
+ * - Offsets are Kafka's: the offset of the NEXT record to read.  In specs
+ *   -2 means earliest and -1 latest (RD_KAFKA_OFFSET_BEGINNING/END, the
+ *   same numbers as Spark's startingOffsets); start() turns them into
+ *   absolute offsets, so what a checkpoint records is always absolute.
+ * - librdkafka's own log lines are kept, not printed: the last error is
+ *   quoted in our messages.  With -X debug=... or -X log_level=N they go
+ *   to stderr as librdkafka would print them; configuration warnings
+ *   (e.g. a producer property given to a consumer) are always printed.
+ * - Calls return -1 or NULL and fill err (ERRBUF_SIZE bytes); only cmd/
+ *   prints.  The objects are not thread-safe: one thread uses each.
+ */
+#ifndef RUNNEL_KAFKA_H
+#define RUNNEL_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define KAFKA_TIMEOUT_MS 10000	/* default bound for talking to brokers */
+
+/* The Kafka options of a command line.  The strings are not copied: they
+ * must outlive the struct (argv does). */
+struct kafka_conf {
+	const char *bootstrap;	/* --bootstrap-servers; NULL: from -X */
+	const char **props;	/* -X key=value, in the order given */
+	size_t nprops;
+	int timeout_ms;		/* --timeout; KAFKA_TIMEOUT_MS by default */
+};
+
+void kafka_conf_init(struct kafka_conf *kc);
+void kafka_conf_free(struct kafka_conf *kc);
+/* Remember one -X argument ("key=value").  Returns -1 if it has no '=';
+ * "list" is not a property: test kafka_conf_is_list() first. */
+int kafka_conf_add(struct kafka_conf *kc, const char *kv, char *err);
+static inline bool kafka_conf_is_list(const char *arg) {
+	return strcmp(arg, "list") == 0;
+}
+/* -X list: print every librdkafka property with its range and default. */
+void kafka_conf_list(FILE *fp);
+/* Check that every -X property exists and takes its value, with
+ * librdkafka's message ("No such configuration property: \"x\"");
+ * for the option checks (exit 2).  The *_new() calls check again. */
+int kafka_conf_check(const struct kafka_conf *kc, char *err);
+
+/* Parse Spark's JSON form of offsets, {"t":{"0":23,"1":-2}}, into a
+ * list of (topic, partition, offset), in the order written; offsets are
+ * >= -2 (-2 earliest, -1 latest).  Used for --starting-offsets and for
+ * the offsets a checkpoint records.  The caller frees the list with
+ * rd_kafka_topic_partition_list_destroy(). */
+rd_kafka_topic_partition_list_t *kafka_offsets_parse(const char *spec,
+    char *err);
+/* Format a list as Spark's JSON ({"t":{"0":5,"1":7}}, topics and
+ * partitions in list order).  Returns a malloc'd string. */
+char *kafka_offsets_format(const rd_kafka_topic_partition_list_t *list);
+
+/*
+ * The consumer.  It assigns every partition of the topics (no consumer
+ * group: the checkpoint, not Kafka, keeps the offsets), so nothing is
+ * committed to the cluster.  Messages come back as librdkafka's, valid
+ * until rd_kafka_message_destroy().
+ */
+struct kafka_consumer_opts {
+	const char *const *topics;	/* at least one */
+	size_t ntopics;
+	/* Where to start: "earliest", "latest" or JSON (see above); the
+	 * JSON form must name every partition of every topic, as Spark
+	 * requires.  NULL means "latest". */
+	const char *starting_offsets;
+	/* Absolute offsets from a checkpoint; they win over
+	 * starting_offsets for the partitions they name.  May be NULL;
+	 * not owned. */
+	const rd_kafka_topic_partition_list_t *resume;
+	/* Available-now: read only up to the end offsets seen by start();
+	 * later records are not returned and kafka_consumer_done() says
+	 * when every partition got there. */
+	bool bounded;
+};
+
+struct kafka_consumer;
+
+struct kafka_consumer *kafka_consumer_new(const struct kafka_conf *kc,
+    const struct kafka_consumer_opts *opts, char *err);
+/* Check that the cluster answers and every topic exists (within the
+ * timeout), resolve the starting offsets, note the end offsets, assign. */
+int kafka_consumer_start(struct kafka_consumer *c, char *err);
+/* Wait up to timeout_ms for the first message, then take whatever else is
+ * already there, up to max in all.  Returns how many were stored in msgs
+ * (0 on timeout or when done), or -1 on an error that stops the source
+ * (names topic, partition and offset).  The caller destroys each message
+ * with rd_kafka_message_destroy() (kafka_messages_destroy() does all). */
+int kafka_consumer_poll(struct kafka_consumer *c, rd_kafka_message_t **msgs,
+    int max, int timeout_ms, char *err);
+void kafka_messages_destroy(rd_kafka_message_t **msgs, int n);
+/* A descriptor that becomes readable when messages or events wait, for
+ * poll() (librdkafka's queue IO event, written to a pipe).  Call
+ * kafka_consumer_clear_fd() before each poll of the consumer, so that a
+ * wake-up is never lost: librdkafka writes again for what comes after. */
+int kafka_consumer_fd(const struct kafka_consumer *c);
+void kafka_consumer_clear_fd(struct kafka_consumer *c);
+/* Bounded mode: every partition reached the end offset seen at start. */
+bool kafka_consumer_done(const struct kafka_consumer *c);
+/* The next offset to read per partition: the start offsets after
+ * start(), then one past each message returned.  Owned by the consumer,
+ * valid until the next poll. */
+const rd_kafka_topic_partition_list_t *kafka_consumer_positions(
+    const struct kafka_consumer *c);
+/* The start and end offsets that start() resolved (absolute). */
+const rd_kafka_topic_partition_list_t *kafka_consumer_starts(
+    const struct kafka_consumer *c);
+const rd_kafka_topic_partition_list_t *kafka_consumer_ends(
+    const struct kafka_consumer *c);
+/* A problem librdkafka reported since the last call that it retries by
+ * itself (a broker down, a timeout): copied into buf (ERRBUF_SIZE) for
+ * the source to show as a warning; false if none. */
+bool kafka_consumer_warning(struct kafka_consumer *c, char *buf);
+rd_kafka_t *kafka_consumer_handle(struct kafka_consumer *c);
+void kafka_consumer_free(struct kafka_consumer *c);
+
+/*
+ * The producer.  With a transactional id, each batch is one transaction:
+ * begin, send..., commit (which waits for every delivery); any failure
+ * aborts the transaction, so none of the batch becomes visible to
+ * read_committed readers.  Without one, it is idempotent (no duplicates
+ * from retries, order kept per partition) and commit() waits for the
+ * deliveries of the batch: at least once.  Either way a message that is
+ * not delivered is an error, never silence.
+ */
+struct kafka_producer_opts {
+	const char *topic;
+	const char *transactional_id;	/* NULL: idempotent, no transactions */
+	/* Bound for init_transactions and commit (the deliveries of one
+	 * batch); 0: 60 s, librdkafka's transaction.timeout.ms default. */
+	int commit_timeout_ms;
+};
+
+struct kafka_producer;
+
+struct kafka_producer *kafka_producer_new(const struct kafka_conf *kc,
+    const struct kafka_producer_opts *opts, char *err);
+/* Check the cluster and topic, then (transactional) init_transactions,
+ * which also fences an older instance with the same transactional id and
+ * aborts what it left open, and read the last batch id recorded (see
+ * kafka_producer_last_batch). */
+int kafka_producer_start(struct kafka_producer *p, char *err);
+/* Number of partitions of the topic (known after start). */
+int kafka_producer_partitions(const struct kafka_producer *p);
+int kafka_producer_begin(struct kafka_producer *p, char *err);
+/* One message to send.  key NULL: no key; value NULL: a null value
+ * (a tombstone); a header with value NULL has a null value. */
+struct kafka_header {
+	const char *name;
+	const void *value;
+	size_t len;
+};
+struct kafka_out {
+	int32_t partition;	/* -1: by key (murmur2, as Java clients,
+				 * unless -X partitioner says otherwise) */
+	const void *key;
+	size_t keylen;
+	const void *value;
+	size_t vallen;
+	int64_t timestamp_ms;	/* 0: now */
+	const struct kafka_header *headers;
+	size_t nheaders;
+};
+/* Queue one message; everything is copied.  Blocks while librdkafka's
+ * queue is full (bounded by message.timeout.ms). */
+int kafka_producer_send(struct kafka_producer *p, const struct kafka_out *m,
+    char *err);
+/* End the batch: wait for every delivery and commit the transaction.
+ * With batch >= 0 and a transaction, the batch id is committed in the
+ * same transaction (as the offset of a consumer group named
+ * "runnel-sink.<transactional.id>"), so after a crash
+ * kafka_producer_last_batch() tells whether the batch made it.  On
+ * failure the transaction is aborted and -1 returned. */
+int kafka_producer_commit(struct kafka_producer *p, int64_t batch, char *err);
+int kafka_producer_abort(struct kafka_producer *p, char *err);
+/* The last batch id committed through kafka_producer_commit() by any
+ * instance with the same transactional id, as read by start(); -1 if
+ * none (or no transactions). */
+int64_t kafka_producer_last_batch(const struct kafka_producer *p);
+/* The end offset (high watermark) of each partition of the topic now;
+ * between batches, what a sink can record to find later what a batch
+ * wrote.  The caller destroys the list. */
+rd_kafka_topic_partition_list_t *kafka_producer_end_offsets(
+    struct kafka_producer *p, char *err);
+/* Messages delivered so far. */
+int64_t kafka_producer_delivered(const struct kafka_producer *p);
+rd_kafka_t *kafka_producer_handle(struct kafka_producer *p);
+/* Abort an open transaction, wait (bounded) for outstanding deliveries
+ * and destroy the handle. */
+void kafka_producer_free(struct kafka_producer *p);
+
+#endif

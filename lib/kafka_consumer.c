@@ -1,0 +1,523 @@
+/*
+ * kafka_consumer.c: read every partition of some topics from given
+ * offsets, optionally only up to the end offsets seen at start.
+ *
+ * Why assign and not subscribe: the source's checkpoint owns the offsets
+ * (Spark keeps them in offsets/N too, never in the group), so there is
+ * nothing to rebalance or commit.  librdkafka still wants a group.id for
+ * assign(); "runnel" is set by default and never joined or committed to.
+ *
+ * Where the available-now stop comes from: the end offsets are read with
+ * query_watermark_offsets() before assign(), so records written later are
+ * not waited for.  A partition counts as done when a message at end-1 was
+ * returned or when librdkafka reports end of partition at >= end (which
+ * also covers transaction markers, which are never returned as messages);
+ * it is then paused.  kcat -e waits for an EOF of every partition instead,
+ * and in group mode that never comes for partitions it is not given.
+ *
+ * Positions are kept per partition in one list (topic order, then
+ * partition order), found from a message by the topic's index, cached by
+ * the topic handle pointer: no search per message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "die.h"
+#include "kafka.h"
+#include "kafka_int.h"
+#include "rtime.h"
+
+struct kafka_consumer {
+	struct kafka_log log;	/* first: the handle's opaque */
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *q;	/* the consumer queue */
+	int wake[2];		/* its IO event pipe: read end, write end */
+	char servers[512];
+	int timeout_ms;
+	char **topics;
+	size_t ntopics;
+	int64_t all_offset;	/* -2 earliest, -1 latest, unless spec */
+	rd_kafka_topic_partition_list_t *spec;	/* JSON starting offsets */
+	rd_kafka_topic_partition_list_t *resume;	/* copy, or NULL */
+	bool bounded;
+	bool started;
+	int *nparts;		/* per topic */
+	int *base;		/* per topic: index of its partition 0 */
+	rd_kafka_topic_partition_list_t *starts, *ends, *pos;
+	unsigned char *done;	/* per partition, bounded mode */
+	int ndone;
+	const rd_kafka_topic_t *last_rkt;
+	size_t last_topic;
+};
+
+static const char *const consumer_defaults[] = {
+	"group.id", "runnel",
+	"enable.auto.commit", "false",
+	"enable.auto.offset.store", "false",
+	/* Offsets given to assign() are checked to exist; if one vanishes
+	 * later (retention), that is data loss: an error, not a jump. */
+	"auto.offset.reset", "error",
+	"isolation.level", "read_committed",
+	NULL,
+};
+
+static const char *const consumer_forced[] = {
+	"enable.partition.eof", "true",	/* the available-now stop */
+	NULL,
+};
+
+struct kafka_consumer *
+kafka_consumer_new(const struct kafka_conf *kc,
+    const struct kafka_consumer_opts *opts, char *err)
+{
+	struct kafka_consumer *c;
+	rd_kafka_conf_t *conf;
+	const char *so = opts->starting_offsets;
+	char rderr[ERRBUF_SIZE];
+	size_t i, n;
+
+	if (opts->ntopics == 0) {
+		seterr(err, "no topic");
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->wake[0] = c->wake[1] = -1;
+	kafka_log_init(&c->log, kc);
+	c->timeout_ms = kc->timeout_ms > 0 ? kc->timeout_ms : KAFKA_TIMEOUT_MS;
+	c->bounded = opts->bounded;
+	c->topics = xcalloc(opts->ntopics, sizeof *c->topics);
+	c->ntopics = opts->ntopics;
+	for (i = 0; i < opts->ntopics; i++)
+		c->topics[i] = xstrdup(opts->topics[i]);
+	if (so == NULL || strcmp(so, "latest") == 0) {
+		c->all_offset = RD_KAFKA_OFFSET_END;
+	} else if (strcmp(so, "earliest") == 0) {
+		c->all_offset = RD_KAFKA_OFFSET_BEGINNING;
+	} else if ((c->spec = kafka_offsets_parse(so, rderr)) == NULL) {
+		seterr(err, "starting offsets: %s", rderr);
+		goto fail;
+	}
+	if (opts->resume != NULL)
+		c->resume = rd_kafka_topic_partition_list_copy(opts->resume);
+
+	conf = kafka_conf_make(kc, consumer_defaults, consumer_forced, &c->log,
+	    err);
+	if (conf == NULL)
+		goto fail;
+	n = sizeof c->servers;
+	rd_kafka_conf_get(conf, "bootstrap.servers", c->servers, &n);
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof rderr);
+	if (c->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		seterr(err, "%s", rderr);
+		goto fail;
+	}
+	/* Errors and logs of the main queue come through the consumer
+	 * queue, so one poll serves them all. */
+	rd_kafka_poll_set_consumer(c->rk);
+	c->q = rd_kafka_queue_get_consumer(c->rk);
+	if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+		seterr(err, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	rd_kafka_queue_io_event_enable(c->q, c->wake[1], "1", 1);
+	return c;
+fail:
+	kafka_consumer_free(c);
+	return NULL;
+}
+
+static int
+find_topic(const struct kafka_consumer *c, const char *name)
+{
+	size_t t;
+
+	for (t = 0; t < c->ntopics; t++)
+		if (strcmp(c->topics[t], name) == 0)
+			return (int)t;
+	return -1;
+}
+
+/* Check that the JSON starting offsets name exactly the partitions read,
+ * as Spark does ("you must specify all TopicPartitions"). */
+static int
+check_spec(const struct kafka_consumer *c, char *err)
+{
+	int i, t;
+
+	for (i = 0; i < c->spec->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &c->spec->elems[i];
+
+		t = find_topic(c, tp->topic);
+		if (t < 0)
+			return seterr(err, "starting offsets: topic '%s' is "
+			    "not one this source reads", tp->topic);
+		if (tp->partition >= c->nparts[t])
+			return seterr(err, "starting offsets: topic '%s' has "
+			    "no partition %d (it has %d)", tp->topic,
+			    (int)tp->partition, c->nparts[t]);
+	}
+	for (i = 0; i < c->pos->cnt; i++) {
+		const rd_kafka_topic_partition_t *tp = &c->pos->elems[i];
+
+		if (rd_kafka_topic_partition_list_find(c->spec, tp->topic,
+		    tp->partition) == NULL)
+			return seterr(err, "starting offsets: topic '%s' "
+			    "partition %d is missing (give every partition; "
+			    "-2 earliest, -1 latest)", tp->topic,
+			    (int)tp->partition);
+	}
+	return 0;
+}
+
+static void
+pause_partition(struct kafka_consumer *c, int idx)
+{
+	rd_kafka_topic_partition_list_t *one;
+
+	one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(one, c->pos->elems[idx].topic,
+	    c->pos->elems[idx].partition);
+	rd_kafka_pause_partitions(c->rk, one);
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
+static void
+mark_done(struct kafka_consumer *c, int idx)
+{
+	if (c->done[idx])
+		return;
+	c->done[idx] = 1;
+	c->ndone++;
+	if (c->started)
+		pause_partition(c, idx);
+}
+
+int
+kafka_consumer_start(struct kafka_consumer *c, char *err)
+{
+	int64_t deadline = monotonic_micros() + (int64_t)c->timeout_ms * 1000;
+	rd_kafka_topic_partition_list_t *assign;
+	rd_kafka_resp_err_t e;
+	size_t t;
+	int i, p, total = 0;
+
+	c->nparts = xcalloc(c->ntopics, sizeof *c->nparts);
+	c->base = xcalloc(c->ntopics, sizeof *c->base);
+	for (t = 0; t < c->ntopics; t++) {
+		if (kafka_topic_check(c->rk, &c->log, c->servers, c->topics[t],
+		    deadline, c->timeout_ms, &c->nparts[t], err) < 0)
+			return -1;
+		c->base[t] = total;
+		total += c->nparts[t];
+	}
+	c->starts = rd_kafka_topic_partition_list_new(total);
+	c->ends = rd_kafka_topic_partition_list_new(total);
+	c->pos = rd_kafka_topic_partition_list_new(total);
+	c->done = xcalloc((size_t)total, 1);
+	for (t = 0; t < c->ntopics; t++)
+		for (p = 0; p < c->nparts[t]; p++) {
+			rd_kafka_topic_partition_list_add(c->starts,
+			    c->topics[t], p);
+			rd_kafka_topic_partition_list_add(c->ends,
+			    c->topics[t], p);
+			rd_kafka_topic_partition_list_add(c->pos,
+			    c->topics[t], p);
+		}
+	if (c->spec != NULL && check_spec(c, err) < 0)
+		return -1;
+
+	for (i = 0; i < total; i++) {
+		rd_kafka_topic_partition_t *tp = &c->pos->elems[i], *r;
+		int64_t want = c->all_offset, lo, hi, at;
+
+		if (c->resume != NULL && (r = rd_kafka_topic_partition_list_find(
+		    c->resume, tp->topic, tp->partition)) != NULL)
+			want = r->offset;
+		else if (c->spec != NULL)
+			want = rd_kafka_topic_partition_list_find(c->spec,
+			    tp->topic, tp->partition)->offset;
+		e = rd_kafka_query_watermark_offsets(c->rk, tp->topic,
+		    tp->partition, &lo, &hi, kafka_ms_left(deadline));
+		if (e)
+			return kafka_seterr(err, &c->log, e, "topic '%s' "
+			    "partition %d: cannot read its offsets from '%s'",
+			    tp->topic, (int)tp->partition, c->servers);
+		at = want == RD_KAFKA_OFFSET_BEGINNING ? lo :
+		    want == RD_KAFKA_OFFSET_END ? hi : want;
+		if (at < lo)
+			return seterr(err, "topic '%s' partition %d: offset "
+			    "%lld is no longer available (the earliest is "
+			    "%lld)", tp->topic, (int)tp->partition,
+			    (long long)at, (long long)lo);
+		if (at > hi)
+			return seterr(err, "topic '%s' partition %d: offset "
+			    "%lld is past the end (%lld)", tp->topic,
+			    (int)tp->partition, (long long)at, (long long)hi);
+		c->starts->elems[i].offset = at;
+		c->ends->elems[i].offset = hi;
+		tp->offset = at;
+		if (c->bounded && at >= hi)
+			mark_done(c, i);
+	}
+
+	assign = rd_kafka_topic_partition_list_new(total);
+	for (i = 0; i < total; i++)
+		if (!c->done[i])
+			rd_kafka_topic_partition_list_add(assign,
+			    c->pos->elems[i].topic,
+			    c->pos->elems[i].partition)->offset =
+			    c->pos->elems[i].offset;
+	e = rd_kafka_assign(c->rk, assign);
+	rd_kafka_topic_partition_list_destroy(assign);
+	if (e)
+		return kafka_seterr(err, &c->log, e, "cannot assign the "
+		    "partitions");
+	c->started = true;
+	return 0;
+}
+
+/* Index in pos of a message's partition, -1 if not ours. */
+static int
+message_index(struct kafka_consumer *c, const rd_kafka_message_t *m)
+{
+	int t;
+
+	if (m->rkt == NULL)
+		return -1;
+	if (m->rkt != c->last_rkt) {
+		t = find_topic(c, rd_kafka_topic_name(m->rkt));
+		if (t < 0)
+			return -1;
+		c->last_rkt = m->rkt;
+		c->last_topic = (size_t)t;
+	}
+	if (m->partition < 0 || m->partition >= c->nparts[c->last_topic])
+		return -1;
+	return c->base[c->last_topic] + m->partition;
+}
+
+/* Errors after which the source cannot go on: the data it must read are
+ * gone or forbidden.  The others (a broker restarting, a timeout) are
+ * retried by librdkafka and only noted. */
+static bool
+error_stops(rd_kafka_resp_err_t e)
+{
+	switch (e) {
+	case RD_KAFKA_RESP_ERR__FATAL:
+	case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+	case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR__SSL:
+	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Take one message or event.  Returns 1 if it is a record for the caller,
+ * 0 if consumed here (destroyed), -1 on a stopping error (destroyed). */
+static int
+take(struct kafka_consumer *c, rd_kafka_message_t *m, char *err)
+{
+	int idx = message_index(c, m);
+	int64_t end;
+
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (idx < 0)
+			goto drop;
+		end = c->ends->elems[idx].offset;
+		if (c->bounded && (c->done[idx] || m->offset >= end)) {
+			mark_done(c, idx);
+			goto drop;
+		}
+		c->pos->elems[idx].offset = m->offset + 1;
+		if (c->bounded && m->offset + 1 >= end)
+			mark_done(c, idx);
+		return 1;
+	}
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		if (idx >= 0) {
+			int64_t at = m->offset;
+
+			end = c->ends->elems[idx].offset;
+			if (c->bounded && at > end)
+				at = end;
+			if (at > c->pos->elems[idx].offset)
+				c->pos->elems[idx].offset = at;
+			if (c->bounded && at >= end)
+				mark_done(c, idx);
+		}
+		goto drop;
+	}
+	if (error_stops(m->err) || rd_kafka_fatal_error(c->rk, NULL, 0)) {
+		if (m->rkt != NULL)
+			seterr(err, "topic '%s' partition %d offset %lld: %s",
+			    rd_kafka_topic_name(m->rkt), (int)m->partition,
+			    (long long)m->offset, rd_kafka_message_errstr(m));
+		else
+			seterr(err, "%s", rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+		return -1;
+	}
+	kafka_log_note(&c->log, rd_kafka_message_errstr(m));
+drop:
+	rd_kafka_message_destroy(m);
+	return 0;
+}
+
+int
+kafka_consumer_poll(struct kafka_consumer *c, rd_kafka_message_t **msgs,
+    int max, int timeout_ms, char *err)
+{
+	rd_kafka_message_t *m;
+	ssize_t k;
+	int got = 0, i, r;
+
+	if (!c->started)
+		return seterr(err, "consumer not started");
+	if (max <= 0 || kafka_consumer_done(c))
+		return 0;
+	m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+	if (m != NULL) {
+		if ((r = take(c, m, err)) < 0)
+			return -1;
+		if (r > 0)
+			msgs[got++] = m;
+	}
+	/* Then only what is already there: a batch ends when input would
+	 * block. */
+	while (got < max && !kafka_consumer_done(c)) {
+		int from = got;
+
+		k = rd_kafka_consume_batch_queue(c->q, 0, msgs + got,
+		    (size_t)(max - got));
+		if (k <= 0)
+			break;
+		for (i = from; i < from + (int)k; i++) {
+			r = take(c, msgs[i], err);
+			if (r < 0) {
+				kafka_messages_destroy(msgs + i + 1,
+				    from + (int)k - i - 1);
+				kafka_messages_destroy(msgs, got);
+				return -1;
+			}
+			if (r > 0)
+				msgs[got++] = msgs[i];
+		}
+	}
+	if (c->log.fatal) {
+		kafka_messages_destroy(msgs, got);
+		return kafka_seterr(err, &c->log, RD_KAFKA_RESP_ERR__FATAL,
+		    "kafka consumer");
+	}
+	return got;
+}
+
+void
+kafka_messages_destroy(rd_kafka_message_t **msgs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		rd_kafka_message_destroy(msgs[i]);
+}
+
+int
+kafka_consumer_fd(const struct kafka_consumer *c)
+{
+	return c->wake[0];
+}
+
+void
+kafka_consumer_clear_fd(struct kafka_consumer *c)
+{
+	char buf[64];
+
+	while (read(c->wake[0], buf, sizeof buf) > 0)
+		continue;
+}
+
+bool
+kafka_consumer_done(const struct kafka_consumer *c)
+{
+	return c->bounded && c->started && c->ndone == c->pos->cnt;
+}
+
+bool
+kafka_consumer_warning(struct kafka_consumer *c, char *buf)
+{
+	return kafka_log_take(&c->log, buf);
+}
+
+const rd_kafka_topic_partition_list_t *
+kafka_consumer_positions(const struct kafka_consumer *c)
+{
+	return c->pos;
+}
+
+const rd_kafka_topic_partition_list_t *
+kafka_consumer_starts(const struct kafka_consumer *c)
+{
+	return c->starts;
+}
+
+const rd_kafka_topic_partition_list_t *
+kafka_consumer_ends(const struct kafka_consumer *c)
+{
+	return c->ends;
+}
+
+rd_kafka_t *
+kafka_consumer_handle(struct kafka_consumer *c)
+{
+	return c->rk;
+}
+
+void
+kafka_consumer_free(struct kafka_consumer *c)
+{
+	size_t t;
+
+	if (c == NULL)
+		return;
+	if (c->q != NULL) {
+		rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
+		rd_kafka_queue_destroy(c->q);
+	}
+	if (c->rk != NULL) {
+		rd_kafka_consumer_close(c->rk);
+		rd_kafka_destroy(c->rk);
+	}
+	for (t = 0; t < c->ntopics; t++)
+		free(c->topics[t]);
+	free(c->topics);
+	if (c->spec != NULL)
+		rd_kafka_topic_partition_list_destroy(c->spec);
+	if (c->resume != NULL)
+		rd_kafka_topic_partition_list_destroy(c->resume);
+	if (c->starts != NULL)
+		rd_kafka_topic_partition_list_destroy(c->starts);
+	if (c->ends != NULL)
+		rd_kafka_topic_partition_list_destroy(c->ends);
+	if (c->pos != NULL)
+		rd_kafka_topic_partition_list_destroy(c->pos);
+	if (c->wake[0] >= 0)
+		close(c->wake[0]);
+	if (c->wake[1] >= 0)
+		close(c->wake[1]);
+	free(c->done);
+	free(c->nparts);
+	free(c->base);
+	kafka_log_free(&c->log);
+	free(c);
+}

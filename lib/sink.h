@@ -1,0 +1,137 @@
+/*
+ * sink.h: where a query's result goes: the sink interface behind ssink(1).
+ *
+ * A sink type is a table entry (struct sink_type) naming the SINK argument
+ * it answers to ("console", "stdout", "file:DIR", "kafka:TOPIC"), the
+ * options it accepts and its operations.  ssink(1) drives every sink the
+ * same way:
+ *
+ *   open         once, with the options and the input's schema;
+ *   begin        when a batch that will be output starts (its first row,
+ *                or its epoch frame for an empty batch that is shown);
+ *   row          for each data record of that batch, raw wire fields;
+ *   end          at the batch's epoch frame: the COMMIT POINT.  When end
+ *                returns 0 the batch is visible/durable in the sink (shown
+ *                on the console, written to stdout, renamed into place,
+ *                committed in Kafka), so a checkpoint may record it;
+ *   close        once, at the end of the stream (final) or on a stop
+ *                (pause), after the last end; frees the sink's state even
+ *                when it fails.
+ *
+ * Batches the command elides (no-data batches that brought no rows, see
+ * runnel(7)) reach no operation at all.  The batch id is only known at the
+ * epoch frame, which ends the batch, so begin has none; end gets it.
+ *
+ * Every operation returns 0; -1 with err filled (a message without the
+ * command's name, e.g. "write error on stdout: No space left on device");
+ * SINK_BAD_ROW (row only) when the record holds a malformed value, err
+ * naming the field, for the command to prefix with the input line; or
+ * SINK_GONE when the reader went away (EPIPE on a pipe): the command then
+ * exits quietly with status 0, as a Unix filter does.
+ *
+ * Adding a sink: write lib/sink_NAME.c defining `const struct sink_type
+ * sink_NAME`, declare it below and put it in the table in lib/sink.c (file
+ * and kafka have placeholder entries there that say "not supported yet").
+ */
+#ifndef RUNNEL_SINK_H
+#define RUNNEL_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "schema.h"
+#include "strbuf.h"
+
+#define SINK_GONE	(-2)
+#define SINK_BAD_ROW	(-3)
+
+/* Options a sink type may accept; ssink refuses the others (exit 2). */
+enum {
+	SINK_OPT_FORMAT = 1 << 0,	/* --format */
+	SINK_OPT_HEADER = 1 << 1,	/* --no-header */
+	SINK_OPT_NUM_ROWS = 1 << 2,	/* --num-rows */
+	SINK_OPT_TRUNCATE = 1 << 3,	/* --no-truncate */
+};
+
+enum sink_format {
+	SINK_FORMAT_NONE,
+	SINK_FORMAT_CSV,
+	SINK_FORMAT_JSON,
+	SINK_FORMAT_TSV,
+};
+
+/* Everything the command line can say to a sink; later sinks add fields. */
+struct sink_options {
+	const char *target;		/* after "scheme:" (DIR, TOPIC), or NULL */
+	enum sink_format format;	/* resolved: never NONE for a sink with
+					 * SINK_OPT_FORMAT */
+	bool header;			/* csv/tsv header row (default true) */
+	long long num_rows;		/* console: rows shown (default 20) */
+	bool truncate;			/* console: cut cells at 20 chars */
+	int fd;				/* where console/stdout write (1) */
+};
+
+struct sink;
+
+struct sink_type {
+	const char *name;		/* scheme: "console", "file" */
+	const char *alias;		/* another name ("-"), or NULL */
+	const char *target;		/* "DIR" when it needs "name:DIR", or NULL */
+	unsigned options;		/* SINK_OPT_* accepted */
+	const enum sink_format *formats; /* accepted, NONE-terminated; the
+					 * first is the default */
+	bool supported;			/* false: recognised, not implemented */
+
+	/* The operations (see the top of this file).  open returns the
+	 * sink's state, or NULL with err. */
+	void *(*open)(const struct sink_options *o, const struct schema *s,
+	    char *err);
+	int (*begin)(void *state, char *err);
+	int (*row)(void *state, const struct record *rec, char *err);
+	int (*end)(void *state, const struct epoch *e, char *err);
+	int (*close)(void *state, bool final, char *err);
+};
+
+struct sink {
+	const struct sink_type *type;
+	void *state;
+};
+
+/* The sink types, and the SINK argument -> type lookup. */
+extern const struct sink_type sink_console;
+extern const struct sink_type sink_stdout;
+
+/*
+ * Find the type for SINK argument arg ("console", "-", "file:out").
+ * Returns it and sets *target to what follows "scheme:" (or NULL), or
+ * returns NULL with err for an unknown name, a missing or unexpected
+ * target.  A recognised type that is not supported yet is returned: the
+ * caller checks ->supported.
+ */
+const struct sink_type *sink_lookup(const char *arg, const char **target,
+    char *err);
+/* "console, -, stdout, file:DIR, kafka:TOPIC", for messages and usage. */
+const char *sink_names(void);
+
+const char *sink_format_name(enum sink_format f);
+/* Returns the format named name, or SINK_FORMAT_NONE. */
+enum sink_format sink_format_parse(const char *name);
+bool sink_accepts_format(const struct sink_type *t, enum sink_format f);
+
+/* Thin wrappers that call the type's operations. */
+int sink_open(struct sink *k, const struct sink_type *t,
+    const struct sink_options *o, const struct schema *s, char *err);
+int sink_begin(struct sink *k, char *err);
+int sink_row(struct sink *k, const struct record *rec, char *err);
+int sink_end(struct sink *k, const struct epoch *e, char *err);
+int sink_close(struct sink *k, bool final, char *err);
+
+/*
+ * Write all of buf to fd and empty buf: the output path shared by the
+ * console and stdout sinks.  name is for the message ("stdout").
+ * Returns 0, SINK_GONE on EPIPE, or -1 with err "write error on NAME: ...".
+ */
+int sink_write_all(int fd, const char *name, struct strbuf *buf, char *err);
+
+#endif
