@@ -18,6 +18,17 @@
  *
  * Everything is flushed at epoch frames only: a stage that emits per
  * batch has nothing to say before the batch ends.
+ *
+ * Checkpoint (the header has @checkpoint, lib/ckstage.h): state C is
+ * loaded before the header is forwarded, and state N written at the end
+ * of batch N, after its rows and before its epoch frame.  The state is
+ * what makes the rest of the stream come out as it would have without a
+ * restart: the groups in first-seen order with their accumulators
+ * (sessions in start order), the watermark, the watermark of complete
+ * mode's last output, and whether eviction has dropped groups.  Batch
+ * marks and the update list need no saving: update mode writes every
+ * change at the end of its batch.  Eviction times are not saved either:
+ * they are a key field, read back from it.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -26,6 +37,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "ckstage.h"
 #include "stage.h"
 #include "strbuf.h"
 #include "table.h"
@@ -55,6 +67,8 @@ struct pool {
 	uint32_t nlive;
 };
 
+static const char *const mode_names[] = { "complete", "update", "append" };
+
 /* The start of a group's value in the table. */
 struct group {
 	uint32_t mark;		/* the last batch (seq) that changed it */
@@ -73,6 +87,7 @@ struct scount {
 	int ws, we;		/* window_start, window_end fields, or -1 */
 	bool session;
 	int evict_f;		/* field whose time closes a group, or -1 */
+	int evict_j;		/* its position in the key, or -1 */
 	bool evicts;		/* update/append mode and evict_f >= 0 */
 	struct table groups;
 	size_t acc_off;		/* accumulator's offset in a value */
@@ -84,7 +99,12 @@ struct scount {
 	int64_t wm_out;		/* watermark at complete mode's last output */
 	int64_t min_end;	/* no group closes before this time */
 	int64_t rows_in, rows_out, updated, dropped;
+	bool evicted;		/* eviction has dropped groups (ever, across
+				 * runs of a checkpoint) */
 	struct strbuf keybuf;
+	struct ckstage ck;
+	char *config;		/* the checkpoint's change-detection string */
+	struct strbuf state;	/* the state being written, reused */
 	char err[ERRBUF_SIZE];
 };
 
@@ -246,6 +266,10 @@ setup(struct scount *c, char **keys, size_t nkeys_arg,
 		c->evict_f = et;
 	else
 		c->evict_f = -1;
+	c->evict_j = -1;
+	for (size_t j = 0; j < c->nkeys && !c->session; j++)
+		if ((int)c->key[j] == c->evict_f)
+			c->evict_j = (int)j;
 	if (c->mode == MODE_APPEND) {
 		if (schema_meta(sc, "watermark") == NULL)
 			die(EXIT_USAGE, "append output mode needs a watermark "
@@ -524,6 +548,10 @@ cmp_u32(const void *a, const void *b)
 static void
 emit_updated(struct scount *c)
 {
+	/* Nothing changed (the table may still be full, e.g. just loaded
+	 * from a checkpoint, while the list was never allocated). */
+	if (c->nupd == 0)
+		return;
 	if (c->nupd * 8 > table_end(&c->groups)) {
 		for (uint32_t id = 0; id < table_end(&c->groups); id++) {
 			const struct group *g;
@@ -576,6 +604,7 @@ evict(struct scount *c, bool emit)
 						write_session(c, id, si);
 					aggs_release(&c->aggs,
 					    sess_acc(&c->pool, si));
+					c->evicted = true;
 					if (prev != 0)
 						sess(&c->pool,
 						    prev)->next = next;
@@ -600,6 +629,7 @@ evict(struct scount *c, bool emit)
 				write_group(c, id);
 			aggs_release(&c->aggs, v + c->acc_off);
 			table_delete(&c->groups, id);
+			c->evicted = true;
 		}
 	}
 	c->min_end = next_min;
@@ -637,6 +667,264 @@ mem_bytes(const struct scount *c)
 	    c->upd_cap * sizeof *c->upd + c->keybuf.cap;
 }
 
+/* Checkpoint. */
+
+/* A field name as a config word's part: space, comma and % escaped. */
+static void
+config_name(struct strbuf *sb, const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		if (*p == ' ' || *p == ',' || *p == '%')
+			sb_addf(sb, "%%%02X", (unsigned char)*p);
+		else
+			sb_addc(sb, *p);
+	}
+}
+
+/*
+ * What the state's meaning depends on (checkpoint.h rule 8): the key
+ * fields with their types, the aggregates with their input types, and the
+ * kind of window.  The output mode is not in it: the state is the same in
+ * every mode, and load_state() applies the finer rule.
+ */
+static char *
+make_config(const struct scount *c)
+{
+	const struct schema *sc = &c->st.schema;
+	const char *window = schema_meta(sc, "window");
+	struct strbuf sb;
+	bool first = true;
+
+	sb_init(&sb);
+	sb_adds(&sb, "scount keys=");
+	for (size_t j = 0; j < c->nkeys; j++) {
+		const struct field *f = &sc->fields[c->key[j]];
+
+		if ((int)c->key[j] == c->ws || (int)c->key[j] == c->we)
+			continue;
+		if (!first)
+			sb_addc(&sb, ',');
+		first = false;
+		config_name(&sb, f->name);
+		sb_addf(&sb, ":%s", type_name(f->type));
+	}
+	sb_adds(&sb, " aggs=count");
+	for (size_t i = 0; i < c->aggs.n; i++) {
+		sb_addc(&sb, ',');
+		config_name(&sb, c->aggs.agg[i].name);
+		sb_addf(&sb, ":%s", type_name(c->aggs.agg[i].in));
+	}
+	sb_addf(&sb, " window=%s", c->ws < 0 ? "none" :
+	    window != NULL && *window != '\0' && strchr(window, ' ') == NULL ?
+	    window : "columns");
+	return sb.buf;
+}
+
+/* A state record's key: its first nkeys fields, as they lie in the line. */
+static const char *
+record_key(const struct scount *c, const struct record *r, size_t *n)
+{
+	if (c->nkeys == 0) {
+		*n = 0;
+		return "";
+	}
+	*n = (size_t)(r->field[c->nkeys - 1].p + r->field[c->nkeys - 1].n -
+	    r->field[0].p);
+	return r->field[0].p;
+}
+
+/*
+ * Output mode changes between runs (Spark does not check them; we allow
+ * what keeps the output right): update and append keep the same state
+ * (the open windows), and complete keeps a superset of it, so moving
+ * among update and append, or from complete to either, is fine (the first
+ * batch evicts what the watermark closes; append writes those windows
+ * then).  Complete mode writes the whole table, so it cannot follow a
+ * state from which eviction has dropped groups.
+ */
+static void
+check_mode(struct scount *c, struct sreader *r, const char *mode,
+    bool evicted)
+{
+	if (c->mode != MODE_COMPLETE || !evicted)
+		return;
+	die(EXIT_RUNTIME, "checkpoint: '%s': the query changed in a way its "
+	    "state cannot follow: mode was '%s', now 'complete', and the "
+	    "watermark has evicted groups that complete mode would have to "
+	    "write (use a new checkpoint directory)", r->path, mode);
+}
+
+/* Load state C, if any, into the empty table (before the header goes). */
+static void
+load_state(struct scount *c)
+{
+	struct sreader r;
+	const char *v, *path;
+	char *blob;
+	size_t len, nf;
+	int64_t format, rows, evicted;
+	int got;
+
+	got = ckstage_load(&c->ck, c->config, &blob, &len, c->err);
+	if (got < 0)
+		die(EXIT_RUNTIME, "%s", c->err);
+	if (got == 0)
+		return;
+	path = ckstage_path(&c->ck, c->ck.commit);
+	sreader_init(&r, blob, len, path);
+	if (sreader_i64(&r, "format", false, &format, c->err) < 0)
+		goto bad;
+	if (format != 1) {
+		sreader_error(&r, c->err, "state format %lld, this scount "
+		    "reads format 1", (long long)format);
+		goto bad;
+	}
+	if (sreader_item(&r, "mode", &v, c->err) < 0 ||
+	    sreader_i64(&r, "evicted", false, &evicted, c->err) < 0)
+		goto bad;
+	check_mode(c, &r, v, evicted != 0);
+	c->evicted = evicted != 0;
+	if (sreader_i64(&r, "watermark", true, &c->wm, c->err) < 0 ||
+	    sreader_i64(&r, "wm_out", true, &c->wm_out, c->err) < 0 ||
+	    sreader_i64(&r, "rows", false, &rows, c->err) < 0)
+		goto bad;
+	nf = c->nkeys + (c->session ? 2 : 0) + aggs_saved_fields(&c->aggs);
+	for (int64_t i = 0; i < rows; i++) {
+		const struct slice *f;
+		const char *key;
+		size_t n;
+		bool created;
+		uint32_t id;
+		char *val;
+		void *acc;
+		int64_t start = 0, end = INT64_MAX;
+
+		if (sreader_record(&r, nf, c->err) < 0)
+			goto bad;
+		f = r.rec.field;
+		key = record_key(c, &r.rec, &n);
+		id = table_upsert(&c->groups, key, n, table_hash(key, n),
+		    &created);
+		val = table_value(&c->groups, id);
+		if (c->session) {
+			struct group *g = (struct group *)(void *)val;
+			uint32_t t, last = 0;
+
+			if (sreader_get_i64(&r, f[c->nkeys], &start,
+			    c->err) < 0 || sreader_get_i64(&r,
+			    f[c->nkeys + 1], &end, c->err) < 0)
+				goto bad;
+			t = pool_alloc(&c->pool);
+			for (uint32_t si = g->head; si != 0;
+			    si = sess(&c->pool, si)->next)
+				last = si;
+			if (last != 0 && sess(&c->pool, last)->end >= start) {
+				sreader_error(&r, c->err, "sessions out of "
+				    "order");
+				goto bad;
+			}
+			sess(&c->pool, t)->start = start;
+			sess(&c->pool, t)->end = end;
+			if (last != 0)
+				sess(&c->pool, last)->next = t;
+			else
+				g->head = t;
+			acc = sess_acc(&c->pool, t);
+			f += c->nkeys + 2;
+		} else {
+			if (!created) {
+				sreader_error(&r, c->err, "group repeated");
+				goto bad;
+			}
+			/* The closing time is a key field; a null one (a
+			 * complete-mode group) never closes before the
+			 * final batch. */
+			if (c->evicts) {
+				if (!field_is_null(f[c->evict_j]) &&
+				    sreader_get_i64(&r, f[c->evict_j], &end,
+				    c->err) < 0)
+					goto bad;
+				memcpy(val + sizeof(struct group), &end,
+				    sizeof end);
+			}
+			acc = val + c->acc_off;
+			f += c->nkeys;
+		}
+		if (c->evicts && end < c->min_end)
+			c->min_end = end;
+		if (aggs_load(&c->aggs, acc, f, c->err) < 0) {
+			char why[ERRBUF_SIZE];
+
+			snprintf(why, sizeof why, "%s", c->err);
+			sreader_error(&r, c->err, "%s", why);
+			goto bad;
+		}
+	}
+	if (!sreader_done(&r)) {
+		r.line++;
+		sreader_error(&r, c->err, "more records than rows=%lld",
+		    (long long)rows);
+		goto bad;
+	}
+	sreader_free(&r);
+	free(blob);
+	return;
+bad:
+	die(EXIT_RUNTIME, "%s", c->err);
+}
+
+/* Write state N: the format load_state() reads. */
+static void
+save_state(struct scount *c, int64_t batch)
+{
+	struct strbuf *sb = &c->state;
+
+	sb_reset(sb);
+	sb_addf(sb, "format=1\nmode=%s\nevicted=%d\nwatermark=",
+	    mode_names[c->mode], c->evicted);
+	state_put_time(sb, c->wm);
+	sb_adds(sb, "\nwm_out=");
+	state_put_time(sb, c->wm_out);
+	sb_adds(sb, "\nrows=");
+	state_put_i64(sb, c->session ? (int64_t)c->pool.nlive :
+	    (int64_t)table_count(&c->groups));
+	sb_addc(sb, '\n');
+	for (uint32_t id = 0; id < table_end(&c->groups); id++) {
+		const char *v, *key;
+		size_t n;
+
+		if (!table_live(&c->groups, id))
+			continue;
+		key = table_key(&c->groups, id, &n);
+		v = table_value(&c->groups, id);
+		if (!c->session) {
+			sb_add(sb, key, n);
+			if (c->nkeys > 0)
+				sb_addc(sb, '\t');
+			aggs_save(&c->aggs, v + c->acc_off, sb);
+			sb_addc(sb, '\n');
+			continue;
+		}
+		for (uint32_t si = ((const struct group *)(const void *)v)->head;
+		    si != 0; si = sess(&c->pool, si)->next) {
+			const struct session *s = sess(&c->pool, si);
+
+			sb_add(sb, key, n);
+			if (c->nkeys > 0)
+				sb_addc(sb, '\t');
+			state_put_i64(sb, s->start);
+			sb_addc(sb, '\t');
+			state_put_i64(sb, s->end);
+			sb_addc(sb, '\t');
+			aggs_save(&c->aggs, sess_acc(&c->pool, si), sb);
+			sb_addc(sb, '\n');
+		}
+	}
+	if (ckstage_save(&c->ck, batch, c->config, sb->buf, sb->len,
+	    c->err) < 0)
+		die(EXIT_RUNTIME, "%s", c->err);
+}
+
 /* End of batch e: emit per mode, evict, forward the epoch with counters. */
 static void
 end_batch(struct scount *c, const struct epoch *e)
@@ -660,6 +948,9 @@ end_batch(struct scount *c, const struct epoch *e)
 		evict(c, true);
 		break;
 	}
+	/* State N is on disk before anyone downstream sees the end of N. */
+	if (ckstage_on(&c->ck))
+		save_state(c, e->batch);
 	fw_epoch_begin(w, e->batch);
 	fw_epoch_items(w, e->items, e->items_len);
 	fw_epoch_i64(w, "scount.rows_in", c->rows_in);
@@ -769,11 +1060,18 @@ main(int argc, char **argv)
 	sb_init(&c.keybuf);
 	setup(&c, argv + optind, (size_t)(argc - optind), ao, nao, &out);
 	free(ao);
-	fw_header(&c.st.out, &out);
-	schema_free(&out);
 	c.seq = 1;
 	c.wm = c.wm_out = TIME_MIN_MICROS;
 	c.min_end = INT64_MAX;
+	sb_init(&c.state);
+	if (ckstage_open(&c.ck, "scount", &c.st.schema, &out, c.err) < 0)
+		die(EXIT_RUNTIME, "%s", c.err);
+	if (ckstage_on(&c.ck)) {
+		c.config = make_config(&c);
+		load_state(&c);
+	}
+	fw_header(&c.st.out, &out);
+	schema_free(&out);
 
 	while (!done) {
 		struct epoch e;
@@ -788,7 +1086,8 @@ main(int argc, char **argv)
 				add_row(&c);
 			break;
 		case FRAME_EPOCH:
-			if (epoch_decode(&c.st.frame, &e, c.err) < 0)
+			if (epoch_decode(&c.st.frame, &e, c.err) < 0 ||
+			    ckstage_batch(&c.ck, e.batch, c.err) < 0)
 				stage_die(&c.st, "%s", c.err);
 			end_batch(&c, &e);
 			break;
@@ -816,6 +1115,9 @@ main(int argc, char **argv)
 	}
 
 	stage_close(&c.st);
+	ckstage_close(&c.ck);
+	free(c.config);
+	sb_free(&c.state);
 	table_free(&c.groups);
 	aggs_free(&c.aggs);
 	free(c.pool.mem);

@@ -1,13 +1,16 @@
 /*
  * ssink: the end of a runnel pipeline; makes each batch visible in a sink
- * (console table, plain records on stdout; see ssink(1)).
+ * (console table, plain records on stdout, part files in a directory; see
+ * ssink(1)).
  *
  * The command owns the batch logic shared by every sink: which batches are
- * output (a no-data batch that brought no rows is not), the end of the
- * stream, signals and exit statuses.  The sinks themselves sit behind
- * lib/sink.h.
+ * output (a no-data batch that brought no rows is not), the checkpoint's
+ * commits (every batch, after the sink made it durable), progress reports,
+ * the end of the stream, signals and exit statuses.  The sinks themselves
+ * sit behind lib/sink.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,12 +19,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
+#include "progress.h"
 #include "rtime.h"
 #include "sink.h"
 #include "stage.h"
+#include "uuid.h"
 
-#define SYNOPSIS "ssink [SINK] [--format csv|json|tsv] [--no-header] " \
-	"[--num-rows N] [--no-truncate]"
+#define SYNOPSIS "ssink [SINK] [--format csv|json|tsv] " \
+	"[--header | --no-header] [--partition-by FIELD]... " \
+	"[--num-rows N] [--no-truncate] [--progress FILE]"
 
 /*
  * After SIGINT/SIGTERM, how long to wait between batches for more input
@@ -47,6 +54,13 @@ struct ssink {
 	bool in_batch;		/* begin was called (or rows are pending) */
 	int64_t stop_at;	/* after a stop request: when to give up */
 	long long rows;		/* rows of the current batch */
+	int64_t began;		/* monotonic micros of the batch's begin */
+	struct checkpoint *ck;	/* with @checkpoint in the header */
+	int retain;		/* batches the checkpoint keeps */
+	const char *progress_path; /* --progress, or NULL */
+	int progress_fd;
+	struct progress progress;
+	struct strbuf report;
 	char err[ERRBUF_SIZE];
 };
 
@@ -70,6 +84,10 @@ static void
 finish(struct ssink *k, bool final)
 {
 	check(k, sink_close(&k->sink, final, k->err));
+	ckpt_close(k->ck);
+	sb_free(&k->report);
+	if (k->progress_fd > STDERR_FILENO)
+		close(k->progress_fd);
 	stage_close(&k->st);
 	exit(EXIT_OK);
 }
@@ -126,23 +144,120 @@ wait_input(struct ssink *k)
 	}
 }
 
+/*
+ * The checkpoint's commits/N, for every batch, shown or not: ssrc resumes
+ * after the last commit, and all state up to N is on disk once the epoch
+ * frame reached us (checkpoint.h).  Returns the micros it took.
+ */
+static int64_t
+commit_batch(struct ssink *k, int64_t n)
+{
+	int64_t t0 = monotonic_micros();
+
+	if (ckpt_commit(k->ck, n, k->err) < 0 ||
+	    ckpt_prune(k->ck, n, k->retain, k->err) < 0)
+		die(EXIT_RUNTIME, "%s", k->err);
+	return monotonic_micros() - t0;
+}
+
+/* Write one progress object; one write() so lines never interleave. */
+static void
+report_progress(struct ssink *k, const struct epoch *e, int64_t add_batch,
+    int64_t commit)
+{
+	struct progress_times t = {
+		.add_batch = add_batch, .commit = commit, .done = now_micros(),
+	};
+	size_t off = 0;
+
+	sb_reset(&k->report);
+	if (progress_format(&k->progress, e, k->rows, &t, &k->report,
+	    k->err) < 0)
+		die(EXIT_RUNTIME, "%s", k->err);
+	while (off < k->report.len) {
+		ssize_t n = write(k->progress_fd, k->report.buf + off,
+		    k->report.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_RUNTIME, "write error on '%s': %s",
+			    strcmp(k->progress_path, "-") == 0 ? "stderr" :
+			    k->progress_path, strerror(errno));
+		off += (size_t)n;
+	}
+}
+
 static void
 handle_epoch(struct ssink *k)
 {
 	struct epoch e;
-	int64_t nodata = 0;
+	int64_t nodata = 0, add_batch, commit = -1;
 
 	if (epoch_decode(&k->st.frame, &e, k->err) < 0)
 		stage_die(&k->st, "%s", k->err);
 	/* A no-data batch that brought no rows is not output (runnel(7)). */
 	if (k->rows == 0 && epoch_get_i64(&e, "nodata", &nodata) == 0 &&
-	    nodata == 1)
+	    nodata == 1) {
+		if (k->ck != NULL)
+			commit_batch(k, e.batch);
+		progress_note(&k->progress, &e);
 		return;
-	if (!k->in_batch)
+	}
+	if (!k->in_batch) {
+		k->began = monotonic_micros();
 		check(k, sink_begin(&k->sink, k->err));
+	}
 	check(k, sink_end(&k->sink, &e, k->err));
+	add_batch = monotonic_micros() - k->began;
+	/* After the sink's commit point (the file sink's manifest). */
+	if (k->ck != NULL)
+		commit = commit_batch(k, e.batch);
+	if (k->progress_fd >= 0)
+		report_progress(k, &e, add_batch, commit);
+	progress_note(&k->progress, &e);
 	k->in_batch = false;
 	k->rows = 0;
+}
+
+/*
+ * With @checkpoint in the header, join the run (before the sink touches
+ * anything, checkpoint.h) to write commits.  The query id names the file
+ * sink's part files, so it must be the one that survives restarts: the
+ * checkpoint's; else the header's; else this run's own.
+ */
+static void
+join_query(struct ssink *k, struct sink_options *o, char *own_id)
+{
+	const char *dir = schema_meta(&k->st.schema, "checkpoint");
+	const char *run = schema_meta(&k->st.schema, "run");
+	const char *retain = schema_meta(&k->st.schema, "retain");
+
+	/* @run is what ssrc and the stages use (ckstage.h); checkpoint.h
+	 * spoke of @run_id: take either. */
+	if (run == NULL)
+		run = schema_meta(&k->st.schema, "run_id");
+	o->run_id = run ? run : "";
+	o->query_id = schema_meta(&k->st.schema, "query");
+	k->retain = CKPT_RETAIN_DEFAULT;
+	if (retain != NULL) {
+		char *end;
+		long v = strtol(retain, &end, 10);
+
+		if (*end != '\0' || v < 1 || v > 1000000)
+			stage_die(&k->st, "header: bad @retain '%s'", retain);
+		k->retain = (int)v;
+	}
+	if (dir != NULL) {
+		if ((k->ck = ckpt_join(dir, run, k->err)) == NULL)
+			die(EXIT_RUNTIME, "%s", k->err);
+		o->query_id = ckpt_query_id(k->ck);
+	}
+	if (o->query_id == NULL) {
+		if (uuid_random(own_id, k->err) < 0)
+			die(EXIT_RUNTIME, "%s", k->err);
+		o->query_id = own_id;
+	}
 }
 
 int
@@ -150,7 +265,10 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "header", no_argument, NULL, 'E' },
 		{ "no-header", no_argument, NULL, 'H' },
+		{ "partition-by", required_argument, NULL, 'P' },
+		{ "progress", required_argument, NULL, 'R' },
 		{ "num-rows", required_argument, NULL, 'n' },
 		{ "no-truncate", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -163,7 +281,11 @@ main(int argc, char **argv)
 		.fd = STDOUT_FILENO,
 	};
 	const struct sink_type *type;
-	const char *arg = "console", *format_arg = NULL, *given[4] = { 0 };
+	const char *arg = "console", *format_arg = NULL;
+	const char *given[SINK_NOPTS] = { 0 };
+	const char **partition_by = NULL;
+	char own_id[UUID_STRLEN];
+	int header = -1;
 	unsigned opts = 0;
 	struct sigaction sa;
 	sigset_t stop_mask;
@@ -177,10 +299,23 @@ main(int argc, char **argv)
 			opts |= SINK_OPT_FORMAT;
 			given[0] = "--format";
 			break;
+		case 'E':
 		case 'H':
-			o.header = false;
+			header = c == 'E';
 			opts |= SINK_OPT_HEADER;
-			given[1] = "--no-header";
+			given[1] = c == 'E' ? "--header" : "--no-header";
+			break;
+		case 'P':
+			partition_by = xrealloc(partition_by,
+			    (o.npartition_by + 1) * sizeof *partition_by);
+			partition_by[o.npartition_by++] = optarg;
+			opts |= SINK_OPT_PARTITION_BY;
+			given[4] = "--partition-by";
+			break;
+		case 'R':
+			if (*optarg == '\0')
+				die(EXIT_USAGE, "--progress: empty file name");
+			k.progress_path = optarg;
 			break;
 		case 'n':
 			o.num_rows = option_count("--num-rows", optarg);
@@ -210,7 +345,7 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "%s", k.err);
 	if (!type->supported)
 		die(EXIT_USAGE, "sink '%s' is not supported yet", arg);
-	for (int bit = 0; bit < 4; bit++)
+	for (int bit = 0; bit < SINK_NOPTS; bit++)
 		if ((opts & (1u << bit)) && !(type->options & (1u << bit)))
 			die(EXIT_USAGE, "option '%s' does not apply to sink '%s'",
 			    given[bit], type->name);
@@ -224,9 +359,24 @@ main(int argc, char **argv)
 				    "'%s'", type->name, format_arg);
 		}
 	}
+	o.header = header < 0 ? type->header_default : header == 1;
+	o.partition_by = partition_by;
 
 	/* Open the input (its header gives the schema), then the sink. */
-	stage_open(&k.st);
+	stage_open_sink(&k.st);
+	if (sink_check(type, &o, &k.st.schema, k.err) < 0)
+		die(EXIT_USAGE, "%s", k.err);
+	sb_init(&k.report);
+	progress_init(&k.progress, &k.st.schema, arg);
+	k.progress_fd = -1;
+	if (k.progress_path != NULL && strcmp(k.progress_path, "-") == 0)
+		k.progress_fd = STDERR_FILENO;
+	else if (k.progress_path != NULL && (k.progress_fd = open(
+	    k.progress_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0666)) < 0)
+		die(EXIT_RUNTIME, "cannot open '%s': %s", k.progress_path,
+		    strerror(errno));
+	join_query(&k, &o, own_id);
 
 	/* From here stop requests are handled between batches (see
 	 * wait_input); until the header came there was nothing to finish. */
@@ -244,6 +394,7 @@ main(int argc, char **argv)
 
 	if (sink_open(&k.sink, type, &o, &k.st.schema, k.err) < 0)
 		die(EXIT_RUNTIME, "%s", k.err);
+	free(partition_by);	/* the sink copied what it keeps */
 
 	for (;;) {
 		bool final;
@@ -253,6 +404,7 @@ main(int argc, char **argv)
 		switch (stage_next(&k.st)) {
 		case FRAME_DATA:
 			if (!k.in_batch) {
+				k.began = monotonic_micros();
 				check(&k, sink_begin(&k.sink, k.err));
 				k.in_batch = true;
 			}

@@ -192,11 +192,11 @@ emit_nodata(struct query *q)
 	q->nodata_due = false;
 }
 
-/* Micros to wait for input before a timer is due; -1: no timer. */
+/* Micros to wait for input before a timer is due (>= 0); -1: no timer. */
 static int64_t
 wait_timeout(const struct query *q, int64_t now)
 {
-	int64_t t = -1;
+	int64_t due = INT64_MAX;	/* monotonic time of the next timer */
 
 	switch (q->trigger) {
 	case TRIGGER_DEFAULT:
@@ -204,18 +204,17 @@ wait_timeout(const struct query *q, int64_t now)
 			return 0;
 		break;
 	case TRIGGER_INTERVAL:
-		t = q->next_tick - now;
+		due = q->next_tick;
 		break;
 	case TRIGGER_ONCE:
+		return -1;	/* one batch: no tick, no heartbeat */
+	}
+	if (q->heartbeat > 0 && q->o.rows == 0 &&
+	    q->last_epoch + q->heartbeat < due)
+		due = q->last_epoch + q->heartbeat;
+	if (due == INT64_MAX)
 		return -1;
-	}
-	if (q->heartbeat > 0 && q->o.rows == 0) {
-		int64_t h = q->last_epoch + q->heartbeat - now;
-
-		if (t < 0 || h < t)
-			t = h;
-	}
-	return t < 0 && t != -1 ? 0 : t;
+	return due > now ? due - now : 0;
 }
 
 /* Wait up to timeout micros (-1: forever) for input.  Returns true when

@@ -8,6 +8,16 @@
  * frame, and drops the rows whose window ended at or before the watermark
  * in effect, counting them.  Sessions are not merged here: merging needs
  * the aggregation's state, which scount has (see swindow(1)).
+ *
+ * Checkpoint (the header has @checkpoint, lib/ckstage.h): the watermark
+ * is the state.  State N holds the watermark computed at the end of batch
+ * N, the one in effect from N+1 on, so the watermark is committed before
+ * the state is written and the epoch frame forwarded.  A resumed run
+ * announces the loaded watermark (\.w) right after its header, because
+ * the stages after us loaded their state N without it: they received it
+ * after batch N's epoch frame.  The window spec and the event-time field
+ * are the config (a change makes the state unusable); the delay is not:
+ * Spark lets it change, and the watermark then never goes back.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckstage.h"
 #include "die.h"
 #include "frame.h"
 #include "rtime.h"
@@ -72,6 +83,10 @@ struct swindow {
 	bool data_since_poll;
 	int64_t idle_deadline;	/* monotonic microseconds */
 	int64_t rows_in, rows_out, dropped;
+	struct ckstage ck;
+	char *config;		/* the checkpoint's change-detection string */
+	int64_t loaded_wm;	/* the checkpoint's watermark, or -inf */
+	struct strbuf state;
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -225,6 +240,97 @@ on_data(struct swindow *s)
 	}
 }
 
+/*
+ * The config: what the state's meaning depends on.  Durations in their
+ * short form, so a change from "10m" to "600s" is no change.
+ */
+static char *
+make_config(const struct swindow *s)
+{
+	struct strbuf sb;
+	char buf[64];
+
+	sb_init(&sb);
+	sb_adds(&sb, "swindow time=");
+	for (const char *p = s->st.schema.fields[s->tfield].name; *p; p++) {
+		if (*p == ' ' || *p == '%')
+			sb_addf(&sb, "%%%02X", (unsigned char)*p);
+		else
+			sb_addc(&sb, *p);
+	}
+	sb_addf(&sb, " window=%s", window_kind_name(s->spec.kind));
+	duration_format(s->spec.size, buf);
+	if (s->spec.kind == WINDOW_SESSION) {
+		sb_addf(&sb, " gap=%s", buf);
+		return sb.buf;
+	}
+	sb_addf(&sb, " size=%s", buf);
+	duration_format(s->spec.slide, buf);
+	sb_addf(&sb, " slide=%s start=", buf);
+	duration_format(s->spec.start < 0 ? -s->spec.start : s->spec.start,
+	    buf);
+	sb_addf(&sb, "%s%s", s->spec.start < 0 ? "-" : "", buf);
+	return sb.buf;
+}
+
+/* Load state C (the watermark) before the header is written. */
+static void
+load_state(struct swindow *s)
+{
+	struct sreader r;
+	char *blob;
+	size_t len;
+	int64_t format;
+	int got;
+
+	got = ckstage_load(&s->ck, s->config, &blob, &len, s->st.err);
+	if (got < 0)
+		die(EXIT_RUNTIME, "%s", s->st.err);
+	if (got == 0)
+		return;
+	sreader_init(&r, blob, len, ckstage_path(&s->ck, s->ck.commit));
+	if (sreader_i64(&r, "format", false, &format, s->st.err) < 0)
+		goto bad;
+	if (format != 1) {
+		sreader_error(&r, s->st.err, "state format %lld, this swindow "
+		    "reads format 1", (long long)format);
+		goto bad;
+	}
+	if (sreader_i64(&r, "watermark", true, &s->loaded_wm, s->st.err) < 0)
+		goto bad;
+	sreader_free(&r);
+	free(blob);
+	/* The delay may have changed: the watermark still never goes back,
+	 * as Spark keeps the stored one until a new candidate passes it. */
+	if (s->has_watermark)
+		s->wm.current = s->loaded_wm;
+	return;
+bad:
+	die(EXIT_RUNTIME, "%s", s->st.err);
+}
+
+/* Write state N: the watermark in effect from batch N+1 on. */
+static void
+save_state(struct swindow *s, int64_t batch)
+{
+	char buf[64];
+
+	sb_reset(&s->state);
+	sb_adds(&s->state, "format=1\nwatermark=");
+	/* Without --watermark ours is not a watermark (no delay): keep the
+	 * loaded one for a later run that has one again. */
+	state_put_time(&s->state, s->has_watermark ? s->wm.current :
+	    s->loaded_wm);
+	if (s->has_watermark) {
+		duration_format(s->wm.delay, buf);
+		sb_addf(&s->state, "\ndelay=%s", buf);
+	}
+	sb_addc(&s->state, '\n');
+	if (ckstage_save(&s->ck, batch, s->config, s->state.buf,
+	    s->state.len, s->st.err) < 0)
+		die(EXIT_RUNTIME, "%s", s->st.err);
+}
+
 static void
 on_epoch(struct swindow *s)
 {
@@ -232,8 +338,12 @@ on_epoch(struct swindow *s)
 	struct epoch e;
 	int64_t final = 0;
 	int64_t in_effect = s->wm.current;
+	int64_t batch_rows = s->wm.batch_rows, batch_min = s->wm.batch_min;
+	int64_t batch_max = s->wm.batch_max;
+	bool advanced;
 
-	if (epoch_decode(&s->st.frame, &e, s->st.err) < 0)
+	if (epoch_decode(&s->st.frame, &e, s->st.err) < 0 ||
+	    ckstage_batch(&s->ck, e.batch, s->st.err) < 0)
 		stage_die(&s->st, "%s", s->st.err);
 	if (epoch_get_i64(&e, "final", &final) < 0)
 		final = 0;
@@ -243,6 +353,10 @@ on_epoch(struct swindow *s)
 		watermark_finish(&s->wm);
 		fw_watermark(w, TIME_MAX_MICROS);
 	}
+	/* The watermark for batch N+1 is part of state N. */
+	advanced = watermark_commit(&s->wm);
+	if (ckstage_on(&s->ck))
+		save_state(s, e.batch);
 	fw_epoch_begin(w, e.batch);
 	fw_epoch_items(w, e.items, e.items_len);
 	fw_epoch_i64(w, "swindow.rows_in", s->rows_in);
@@ -254,13 +368,13 @@ on_epoch(struct swindow *s)
 		else
 			fw_epoch_i64(w, "swindow.watermark", in_effect);
 	}
-	if (s->wm.batch_rows > 0) {
-		fw_epoch_i64(w, "swindow.min_event", s->wm.batch_min);
-		fw_epoch_i64(w, "swindow.max_event", s->wm.batch_max);
+	if (batch_rows > 0) {
+		fw_epoch_i64(w, "swindow.min_event", batch_min);
+		fw_epoch_i64(w, "swindow.max_event", batch_max);
 	}
 	fw_epoch_end(w);
 	/* The watermark for batch N+1 follows batch N's epoch frame. */
-	if (watermark_commit(&s->wm) && s->has_watermark)
+	if (advanced && s->has_watermark)
 		fw_watermark(w, s->wm.current);
 	stage_flush(&s->st);
 	s->rows_in = s->rows_out = s->dropped = 0;
@@ -309,7 +423,17 @@ open_output(struct swindow *s, const char *tname)
 		format_i64(buf, s->wm.delay);
 		schema_set_meta(out, "watermark", buf);
 	}
+	if (ckstage_open(&s->ck, "swindow", in, out, s->st.err) < 0)
+		die(EXIT_RUNTIME, "%s", s->st.err);
+	if (ckstage_on(&s->ck)) {
+		s->config = make_config(s);
+		load_state(s);
+	}
 	fw_header(&s->st.out, out);
+	/* A resumed run: the watermark in effect for the next batch, which
+	 * the stages after us have not loaded (see the top). */
+	if (s->has_watermark && s->wm.current != TIME_MIN_MICROS)
+		fw_watermark(&s->st.out, s->wm.current);
 	stage_flush(&s->st);
 }
 
@@ -390,6 +514,8 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "--idle-timeout needs --watermark (it advances "
 		    "the watermark)");
 	watermark_init(&s.wm, delay);
+	s.loaded_wm = TIME_MIN_MICROS;
+	sb_init(&s.state);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -430,6 +556,9 @@ main(int argc, char **argv)
 				stage_die(&s.st, "%s", s.st.err);
 			fw_end(&s.st.out, final);
 			stage_close(&s.st);
+			ckstage_close(&s.ck);
+			free(s.config);
+			sb_free(&s.state);
 			schema_free(&s.out);
 			free(s.starts);
 			free(s.text);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "ckstage.h"
 #include "die.h"
 #include "value.h"
 
@@ -479,4 +480,101 @@ size_t
 aggs_mem_bytes(const struct aggs *a)
 {
 	return a->str_cap;
+}
+
+/* ---- checkpointed state ---- */
+
+static bool
+slot_is_double(const struct agg *g)
+{
+	return g->in == TYPE_DOUBLE || g->op == AGG_AVG;
+}
+
+size_t
+aggs_saved_fields(const struct aggs *a)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < a->n; i++)
+		n += a->agg[i].in == TYPE_STRING ? 1 : 2;
+	return n;
+}
+
+void
+aggs_save(const struct aggs *a, const void *acc, struct strbuf *sb)
+{
+	state_put_i64(sb, aggs_count(acc));
+	for (size_t i = 0; i < a->n; i++) {
+		const struct agg *g = &a->agg[i];
+		const struct slot *s = cslot_of(acc, i);
+
+		sb_addc(sb, '\t');
+		if (g->in == TYPE_STRING) {
+			if (s->m.s.has)
+				sb_add(sb, a->str + s->v.off, s->m.s.len);
+			else
+				sb_add(sb, "\\N", 2);
+			continue;
+		}
+		state_put_i64(sb, s->m.n);
+		sb_addc(sb, '\t');
+		if (slot_is_double(g))
+			state_put_f64(sb, s->v.d);
+		else
+			state_put_i64(sb, s->v.i);
+	}
+}
+
+/* A saved double: a hex float (or decimal), inf, -inf or nan. */
+static int
+load_f64(struct slice f, double *v)
+{
+	char buf[64], *end;
+
+	if (f.n == 0 || f.n >= sizeof buf)
+		return -1;
+	memcpy(buf, f.p, f.n);
+	buf[f.n] = '\0';
+	*v = strtod(buf, &end);
+	return *end == '\0' ? 0 : -1;
+}
+
+int
+aggs_load(struct aggs *a, void *acc, const struct slice *f, char *err)
+{
+	int64_t count;
+	size_t j = 1;
+
+	if (value_get_i64(f[0], &count) < 0 || count < 0)
+		return seterr(err, "count: '%.*s' is not a count",
+		    (int)(f[0].n > 40 ? 40 : f[0].n), f[0].p);
+	memcpy(acc, &count, sizeof count);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct agg *g = &a->agg[i];
+		struct slot *s = slot_of(acc, i);
+
+		if (g->in == TYPE_STRING) {
+			struct slice v = f[j++];
+
+			if (field_is_null(v))
+				continue;
+			if (v.n >= UINT32_MAX)
+				return seterr(err, "%s: value too long",
+				    g->name);
+			s->v.off = str_put(a, v.p, v.n);
+			s->m.s.len = (uint32_t)v.n;
+			s->m.s.has = 1;
+			continue;
+		}
+		if (value_get_i64(f[j], &s->m.n) < 0 || s->m.n < 0)
+			return seterr(err, "%s: '%.*s' is not a count",
+			    g->name, (int)(f[j].n > 40 ? 40 : f[j].n), f[j].p);
+		j++;
+		if (slot_is_double(g) ? load_f64(f[j], &s->v.d) :
+		    value_get_i64(f[j], &s->v.i))
+			return seterr(err, "%s: '%.*s' is not a number",
+			    g->name, (int)(f[j].n > 40 ? 40 : f[j].n), f[j].p);
+		j++;
+	}
+	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "frame.h"
 #include "schema.h"
+#include "strbuf.h"
 
 enum agg_op {
 	AGG_SUM,
@@ -111,6 +112,19 @@ bool aggs_gc_wanted(const struct aggs *a);
 void aggs_gc_begin(struct aggs *a);
 void aggs_gc_move(struct aggs *a, void *acc);
 void aggs_gc_end(struct aggs *a);
+
+/*
+ * Checkpointed state (ckstage.h's text form).  aggs_save() appends block
+ * acc as aggs_saved_fields() TAB-separated fields: the count, then per
+ * aggregate the value in wire form (or \N) for strings, else the number
+ * of non-null values and the value (decimal, or a hex float for
+ * doubles).  aggs_load() fills a zeroed block from those fields (its
+ * strings go to the store); -1 with err (a bare reason, the caller adds
+ * where) on a field that does not parse.
+ */
+size_t aggs_saved_fields(const struct aggs *a);
+void aggs_save(const struct aggs *a, const void *acc, struct strbuf *sb);
+int aggs_load(struct aggs *a, void *acc, const struct slice *f, char *err);
 
 /* True when some aggregate keeps strings (so GC may be needed). */
 bool aggs_has_strings(const struct aggs *a);

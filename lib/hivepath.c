@@ -91,8 +91,8 @@ hive_unescape(char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
 			s[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

@@ -11,14 +11,11 @@
 #include "sink.h"
 
 /*
- * Placeholders for sinks other work adds.  They make "file:DIR" and
- * "kafka:TOPIC" known names with a clear "not supported yet" instead of
- * "unknown sink"; replacing an entry in the table below with the real
- * type (&sink_file, &sink_kafka) is all it takes to add one.
+ * A placeholder for a sink other work adds.  It makes "kafka:TOPIC" a
+ * known name with a clear "not supported yet" instead of "unknown sink";
+ * replacing the entry in the table below with the real type (&sink_kafka)
+ * is all it takes to add it.
  */
-static const struct sink_type sink_file_pending = {
-	.name = "file", .target = "DIR",
-};
 static const struct sink_type sink_kafka_pending = {
 	.name = "kafka", .target = "TOPIC",
 };
@@ -26,7 +23,7 @@ static const struct sink_type sink_kafka_pending = {
 static const struct sink_type *const sink_table[] = {
 	&sink_console,
 	&sink_stdout,
-	&sink_file_pending,
+	&sink_file,
 	&sink_kafka_pending,
 };
 
@@ -121,6 +118,13 @@ sink_accepts_format(const struct sink_type *t, enum sink_format f)
 		if (*p == f)
 			return true;
 	return false;
+}
+
+int
+sink_check(const struct sink_type *t, const struct sink_options *o,
+    const struct schema *s, char *err)
+{
+	return t->check ? t->check(o, s, err) : 0;
 }
 
 int

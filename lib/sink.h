@@ -29,9 +29,13 @@
  * SINK_GONE when the reader went away (EPIPE on a pipe): the command then
  * exits quietly with status 0, as a Unix filter does.
  *
+ * Before open, ssink calls check (when the type has one) with the input's
+ * schema: a mistake it finds (a --partition-by field the input lacks) is a
+ * usage error, exit 2, and nothing has been written yet.
+ *
  * Adding a sink: write lib/sink_NAME.c defining `const struct sink_type
- * sink_NAME`, declare it below and put it in the table in lib/sink.c (file
- * and kafka have placeholder entries there that say "not supported yet").
+ * sink_NAME`, declare it below and put it in the table in lib/sink.c (kafka
+ * has a placeholder entry there that says "not supported yet").
  */
 #ifndef RUNNEL_SINK_H
 #define RUNNEL_SINK_H
@@ -49,10 +53,12 @@
 /* Options a sink type may accept; ssink refuses the others (exit 2). */
 enum {
 	SINK_OPT_FORMAT = 1 << 0,	/* --format */
-	SINK_OPT_HEADER = 1 << 1,	/* --no-header */
+	SINK_OPT_HEADER = 1 << 1,	/* --header, --no-header */
 	SINK_OPT_NUM_ROWS = 1 << 2,	/* --num-rows */
 	SINK_OPT_TRUNCATE = 1 << 3,	/* --no-truncate */
+	SINK_OPT_PARTITION_BY = 1 << 4,	/* --partition-by */
 };
+#define SINK_NOPTS	5		/* bits above */
 
 enum sink_format {
 	SINK_FORMAT_NONE,
@@ -66,7 +72,14 @@ struct sink_options {
 	const char *target;		/* after "scheme:" (DIR, TOPIC), or NULL */
 	enum sink_format format;	/* resolved: never NONE for a sink with
 					 * SINK_OPT_FORMAT */
-	bool header;			/* csv/tsv header row (default true) */
+	bool header;			/* csv/tsv header row (--header,
+					 * --no-header, else the type's
+					 * header_default) */
+	const char *const *partition_by; /* --partition-by fields, in order */
+	size_t npartition_by;
+	const char *query_id;		/* the query's id (names the file
+					 * sink's part files): never NULL */
+	const char *run_id;		/* this run's id, or "" */
 	long long num_rows;		/* console: rows shown (default 20) */
 	bool truncate;			/* console: cut cells at 20 chars */
 	int fd;				/* where console/stdout write (1) */
@@ -82,9 +95,14 @@ struct sink_type {
 	const enum sink_format *formats; /* accepted, NONE-terminated; the
 					 * first is the default */
 	bool supported;			/* false: recognised, not implemented */
+	bool header_default;		/* csv header without --header or
+					 * --no-header */
 
 	/* The operations (see the top of this file).  open returns the
-	 * sink's state, or NULL with err. */
+	 * sink's state, or NULL with err.  check may be NULL; it returns
+	 * 0, or -1 with err for a usage error. */
+	int (*check)(const struct sink_options *o, const struct schema *s,
+	    char *err);
 	void *(*open)(const struct sink_options *o, const struct schema *s,
 	    char *err);
 	int (*begin)(void *state, char *err);
@@ -101,6 +119,7 @@ struct sink {
 /* The sink types, and the SINK argument -> type lookup. */
 extern const struct sink_type sink_console;
 extern const struct sink_type sink_stdout;
+extern const struct sink_type sink_file;
 
 /*
  * Find the type for SINK argument arg ("console", "-", "file:out").
@@ -120,6 +139,9 @@ enum sink_format sink_format_parse(const char *name);
 bool sink_accepts_format(const struct sink_type *t, enum sink_format f);
 
 /* Thin wrappers that call the type's operations. */
+/* The type's check, or 0 when it has none. */
+int sink_check(const struct sink_type *t, const struct sink_options *o,
+    const struct schema *s, char *err);
 int sink_open(struct sink *k, const struct sink_type *t,
     const struct sink_options *o, const struct schema *s, char *err);
 int sink_begin(struct sink *k, char *err);

@@ -174,6 +174,7 @@ const struct sink_type sink_stdout = {
 	.options = SINK_OPT_FORMAT | SINK_OPT_HEADER,
 	.formats = stdout_formats,
 	.supported = true,
+	.header_default = true,
 	.open = stdout_open,
 	.begin = stdout_begin,
 	.row = stdout_row,

@@ -5,7 +5,10 @@
  * stdin is never set non-blocking (that flag belongs to the open file,
  * shared with the shell or the terminal); ssrc polls it before each read.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "die.h"
@@ -21,9 +24,11 @@ stdin_init(struct source *s, char *err)
 static int
 stdin_open(struct source *s, char *err)
 {
-	struct stream_in *in = xmalloc(sizeof *in);
+	struct stream_in *in;
 
-	(void)err;
+	if (fcntl(STDIN_FILENO, F_GETFL) < 0)
+		return seterr(err, "stdin: %s", strerror(errno));
+	in = xmalloc(sizeof *in);
 	stream_in_init(in, STDIN_FILENO, s->name, &s->opt,
 	    s->opt.schema);
 	s->priv = in;

@@ -5,13 +5,81 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rtime.h"
 #include "stage.h"
 
+static pid_t console_pid = -1;
+
+/* At exit: close our end so the console renderer sees the end, and wait
+ * for it, so the shell prompt does not come back before the table. */
+static void
+wait_console(void)
+{
+	close(STDOUT_FILENO);
+	if (console_pid > 0)
+		waitpid(console_pid, NULL, 0);
+}
+
+/*
+ * A person running "ssrc socket:9999 | ssplit | scount" at a terminal wants
+ * the table, not frames (CLI.md: "shown as a table").  When stdout is a
+ * terminal, put an ssink (console) between us and it: the ssink next to our
+ * own executable if there is one, else the one in PATH.  RUNNEL_FRAMES=1
+ * keeps raw frames on the terminal, for debugging.
+ */
 void
-stage_open(struct stage *st)
+stage_render_if_terminal(void)
+{
+	char self[4096], sink[4200];
+	ssize_t n;
+	int fds[2];
+	const char *env = getenv("RUNNEL_FRAMES");
+
+	if (!isatty(STDOUT_FILENO) || (env && strcmp(env, "1") == 0))
+		return;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	snprintf(sink, sizeof sink, "ssink");
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(sink, sizeof sink, "%s/ssink", self);
+			if (access(sink, X_OK) != 0)
+				snprintf(sink, sizeof sink, "ssink");
+		}
+	}
+	if (pipe(fds) < 0)
+		return;
+	fflush(stdout);
+	console_pid = fork();
+	if (console_pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (console_pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execlp(sink, "ssink", (char *)NULL);
+		fprintf(stderr, "%s: cannot run '%s' to show the table: %s\n",
+		    prog_name(), sink, strerror(errno));
+		_exit(127);
+	}
+	dup2(fds[1], STDOUT_FILENO);
+	close(fds[0]);
+	close(fds[1]);
+	atexit(wait_console);
+}
+
+void
+stage_open_sink(struct stage *st)
 {
 	memset(st, 0, sizeof *st);
 	/* A closed downstream shows up as EPIPE from write(), handled in
@@ -30,6 +98,13 @@ stage_open(struct stage *st)
 		    " (is the input from ssrc?)", st->frame.text);
 	if (header_decode(&st->frame, &st->schema, st->err) < 0)
 		die(EXIT_RUNTIME, "stdin:1: bad header: %s", st->err);
+}
+
+void
+stage_open(struct stage *st)
+{
+	stage_render_if_terminal();
+	stage_open_sink(st);
 }
 
 void

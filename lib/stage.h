@@ -32,8 +32,15 @@ struct stage {
 	char err[ERRBUF_SIZE];
 };
 
-/* Open stdin/stdout and read the header; dies (exit 1) without one. */
+/* Open stdin/stdout and read the header; dies (exit 1) without one.
+ * When stdout is a terminal, frames go through a console ssink first
+ * (see stage_render_if_terminal). */
 void stage_open(struct stage *st);
+/* The same without the terminal rendering: for ssink itself. */
+void stage_open_sink(struct stage *st);
+/* When stdout is a terminal (and RUNNEL_FRAMES is not 1), start ssink as
+ * a child reading our stdout, so a person sees Spark's table. */
+void stage_render_if_terminal(void);
 /* Next frame; data frames are split into st->rec and checked to have as
  * many fields as the schema.  Dies with stage/line on malformed input or
  * on end of input without an end-of-stream frame. */

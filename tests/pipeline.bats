@@ -75,3 +75,16 @@ PY
 	tr -s ' ' '\n' <"$TMP/text" | grep -v '^$' | sort | uniq -c | awk '{print $2, $1}' | sort >"$TMP/want"
 	diff "$TMP/want" "$TMP/got"
 }
+
+@test "at a terminal, the last stage shows Spark's table by itself" {
+	command -v script >/dev/null || skip "script(1) missing"
+	printf 'a b a\n' >"$TMP/in"
+	run script -qec "ssrc - <$TMP/in | ssplit | scount" /dev/null
+	assert_success
+	assert_output --partial "Batch: 0"
+	assert_output --partial "|   a|    2|"
+	refute_output --partial '\.h'
+	# RUNNEL_FRAMES=1 keeps the frames, for debugging
+	run script -qec "export RUNNEL_FRAMES=1; ssrc - <$TMP/in | ssplit | scount" /dev/null
+	assert_output --partial '\.h'
+}

@@ -337,9 +337,6 @@ assert unesc(lines[4].split(b"\t")[0]) == b"\\N"
 	run ssink nowhere </dev/null
 	assert_failure 2
 	assert_output "ssink: unknown sink 'nowhere' (sinks: console, stdout, -, file:DIR, kafka:TOPIC)"
-	run ssink file:/tmp/out </dev/null
-	assert_failure 2
-	assert_output "ssink: sink 'file:/tmp/out' is not supported yet"
 	run ssink kafka:topic </dev/null
 	assert_failure 2
 	assert_output "ssink: sink 'kafka:topic' is not supported yet"
@@ -374,7 +371,7 @@ assert unesc(lines[4].split(b"\t")[0]) == b"\\N"
 @test "-h prints the usage on stdout, --version the version" {
 	run --separate-stderr ssink -h
 	assert_success
-	assert_output "usage: ssink [SINK] [--format csv|json|tsv] [--no-header] [--num-rows N] [--no-truncate]"
+	assert_output "usage: ssink [SINK] [--format csv|json|tsv] [--header | --no-header] [--partition-by FIELD]... [--num-rows N] [--no-truncate] [--progress FILE]"
 	run ssink --help
 	assert_success
 	run ssink --version

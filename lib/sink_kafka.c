@@ -1,0 +1,219 @@
+/*
+ * sink_kafka.c: "kafka:TOPIC": each record becomes one Kafka message.
+ *
+ * The message: key = the --key field's value (none without --key, or when
+ * the field is null), value = the --value field's value, or by default
+ * the whole record as one JSON object (json_out.h, as ssink --format
+ * json writes it); a null --value field gives a null value (a
+ * tombstone).  Values are written as text the way csv/json output shows
+ * them (timestamps ISO-8601, doubles as Java prints them); strings are
+ * their bytes.  With a key, the partition is murmur2(key) as Java clients
+ * choose it, so `ssink kafka:T --key word` sends every word to one
+ * partition: what repartitioning for a second tier of pipelines needs.
+ *
+ * The commit point (end): every message of the batch delivered, and with
+ * a transactional id the transaction committed together with the batch
+ * id (kafka_producer_commit()).  A batch whose id is not above the last
+ * one recorded was written by an earlier run that died before the
+ * checkpoint knew: it is aborted instead of written twice.  Without a
+ * transactional id the producer is idempotent: at least once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "die.h"
+#include "json_out.h"
+#include "sink.h"
+#include "sink_kafka.h"
+#include "value.h"
+
+static const struct kafka_sink_settings *settings;
+
+void
+sink_kafka_settings(const struct kafka_sink_settings *ks)
+{
+	settings = ks;
+}
+
+struct kafka_sink {
+	const struct schema *schema;
+	struct kafka_producer *p;
+	int key, value;		/* field index, -1: none / whole record */
+	bool txn;
+	struct strbuf kbuf, vbuf, tmp;
+};
+
+static int
+field_index(const struct schema *s, const char *opt, const char *name,
+    char *err)
+{
+	int i = schema_find(s, name);
+	struct strbuf names;
+
+	if (i >= 0)
+		return i;
+	sb_init(&names);
+	for (size_t j = 0; j < s->nfields; j++)
+		sb_addf(&names, "%s%s", j ? ", " : "", s->fields[j].name);
+	seterr(err, "%s: no field '%s' in the input (it has %s)", opt, name,
+	    names.buf ? names.buf : "none");
+	sb_free(&names);
+	return -1;
+}
+
+/* The settings ssink gave, or none (then no servers: an error). */
+static const struct kafka_sink_settings *
+get_settings(struct kafka_sink_settings *none)
+{
+	memset(none, 0, sizeof *none);
+	kafka_conf_init(&none->conf);
+	return settings != NULL ? settings : none;
+}
+
+/* Usage errors, before anything is sent: --key and --value name fields
+ * of the input, -X properties exist and take their values. */
+static int
+kafka_sink_check(const struct sink_options *o, const struct schema *s,
+    char *err)
+{
+	struct kafka_sink_settings none;
+	const struct kafka_sink_settings *ks = get_settings(&none);
+
+	if ((ks->key_field != NULL &&
+	    field_index(s, "--key", ks->key_field, err) < 0) ||
+	    (ks->value_field != NULL &&
+	    field_index(s, "--value", ks->value_field, err) < 0))
+		return -1;
+	return kafka_conf_check(&ks->conf, err);
+}
+
+static void *
+kafka_sink_open(const struct sink_options *o, const struct schema *s,
+    char *err)
+{
+	struct kafka_sink_settings none;
+	const struct kafka_sink_settings *ks = get_settings(&none);
+	struct kafka_producer_opts po = { .topic = o->target };
+	struct kafka_sink *k = xcalloc(1, sizeof *k);
+
+	k->schema = s;
+	k->key = k->value = -1;
+	sb_init(&k->kbuf);
+	sb_init(&k->vbuf);
+	sb_init(&k->tmp);
+	if ((ks->key_field != NULL &&
+	    (k->key = field_index(s, "--key", ks->key_field, err)) < 0) ||
+	    (ks->value_field != NULL &&
+	    (k->value = field_index(s, "--value", ks->value_field, err)) < 0))
+		goto fail;
+	po.transactional_id = ks->transactional_id;
+	k->txn = ks->transactional_id != NULL;
+	if ((k->p = kafka_producer_new(&ks->conf, &po, err)) == NULL ||
+	    kafka_producer_start(k->p, err) < 0)
+		goto fail;
+	return k;
+fail:
+	kafka_producer_free(k->p);
+	sb_free(&k->kbuf);
+	sb_free(&k->vbuf);
+	sb_free(&k->tmp);
+	free(k);
+	return NULL;
+}
+
+static int
+kafka_sink_begin(void *state, char *err)
+{
+	struct kafka_sink *k = state;
+
+	return kafka_producer_begin(k->p, err);
+}
+
+/* Field i's value as bytes in out; returns 1 for null, -1 if malformed. */
+static int
+render(const struct kafka_sink *k, const struct record *rec, int i,
+    struct strbuf *out, char *err)
+{
+	const struct field *f = &k->schema->fields[i];
+	int r;
+
+	sb_reset(out);
+	r = value_render(f->type, rec->field[i], RENDER_PLAIN, out);
+	if (r < 0)
+		return seterr(err, "%s: malformed %s value '%.*s'", f->name,
+		    type_name(f->type), (int)(rec->field[i].n > 40 ? 40 :
+		    rec->field[i].n), rec->field[i].p);
+	return r;
+}
+
+static int
+kafka_sink_row(void *state, const struct record *rec, char *err)
+{
+	struct kafka_sink *k = state;
+	struct kafka_out m = { .partition = -1 };
+	int r;
+
+	if (k->key >= 0) {
+		if ((r = render(k, rec, k->key, &k->kbuf, err)) < 0)
+			return SINK_BAD_ROW;
+		if (r == 0) {
+			m.key = k->kbuf.buf ? k->kbuf.buf : "";
+			m.keylen = k->kbuf.len;
+		}
+	}
+	if (k->value >= 0) {
+		if ((r = render(k, rec, k->value, &k->vbuf, err)) < 0)
+			return SINK_BAD_ROW;
+	} else {
+		sb_reset(&k->vbuf);
+		if ((r = json_out_record(&k->vbuf, k->schema, rec, &k->tmp,
+		    err)) < 0)
+			return SINK_BAD_ROW;
+	}
+	if (r == 0) {
+		m.value = k->vbuf.buf ? k->vbuf.buf : "";
+		m.vallen = k->vbuf.len;
+	}
+	return kafka_producer_send(k->p, &m, err);
+}
+
+static int
+kafka_sink_end(void *state, const struct epoch *e, char *err)
+{
+	struct kafka_sink *k = state;
+
+	if (!k->txn)
+		return kafka_producer_commit(k->p, -1, err);
+	if (e->batch <= kafka_producer_last_batch(k->p))
+		return kafka_producer_abort(k->p, err);
+	return kafka_producer_commit(k->p, e->batch, err);
+}
+
+static int
+kafka_sink_close(void *state, bool final, char *err)
+{
+	struct kafka_sink *k = state;
+
+	kafka_producer_free(k->p);
+	sb_free(&k->kbuf);
+	sb_free(&k->vbuf);
+	sb_free(&k->tmp);
+	free(k);
+	return 0;
+}
+
+static const enum sink_format kafka_formats[] = { SINK_FORMAT_NONE };
+
+const struct sink_type sink_kafka = {
+	.name = "kafka",
+	.target = "TOPIC",
+	.options = 0,
+	.formats = kafka_formats,
+	.supported = true,
+	.check = kafka_sink_check,
+	.open = kafka_sink_open,
+	.begin = kafka_sink_begin,
+	.row = kafka_sink_row,
+	.end = kafka_sink_end,
+	.close = kafka_sink_close,
+};
