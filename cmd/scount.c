@@ -160,15 +160,6 @@ struct agg_opt {
 	const char *field;
 };
 
-static void
-field_list(const struct schema *sc, struct strbuf *out)
-{
-	for (size_t i = 0; i < sc->nfields; i++) {
-		if (i > 0)
-			sb_adds(out, ", ");
-		sb_adds(out, sc->fields[i].name);
-	}
-}
 
 __attribute__((noreturn)) static void
 no_field(const struct schema *sc, const char *what, const char *name)
@@ -176,7 +167,7 @@ no_field(const struct schema *sc, const char *what, const char *name)
 	struct strbuf names;
 
 	sb_init(&names);
-	field_list(sc, &names);
+	schema_field_list(sc, &names);
 	die(EXIT_USAGE, "%s: no field '%s' in the input (fields: %s)", what,
 	    name, names.buf ? names.buf : "none");
 }
@@ -973,35 +964,6 @@ end_batch(struct scount *c, const struct epoch *e)
 
 /* Main. */
 
-static volatile sig_atomic_t signals_seen;
-
-/*
- * SIGINT/SIGTERM: a middle stage must not die before the batch in flight
- * reaches the sink.  The source finishes its batch and ends the stream on
- * the same signal (a terminal's ^C reaches the whole pipeline), so the
- * first signal is noted and we go on to the end frame; a second one ends
- * us at once.  (The same as swindow's; a candidate for lib/stage.)
- */
-static void
-on_signal(int sig)
-{
-	if (signals_seen++ > 0) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 int
 main(int argc, char **argv)
@@ -1054,7 +1016,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	catch_signals();
+	stage_catch_signals();
 	stage_open(&c.st);
 	aggs_init(&c.aggs);
 	sb_init(&c.keybuf);

@@ -267,45 +267,7 @@ split_record(struct ssplit *s)
 }
 
 /* "a, b, c": the input's field names, for messages. */
-static void
-field_list(const struct schema *sc, struct strbuf *out)
-{
-	for (size_t i = 0; i < sc->nfields; i++) {
-		if (i > 0)
-			sb_adds(out, ", ");
-		sb_adds(out, sc->fields[i].name);
-	}
-}
 
-static volatile sig_atomic_t signals_seen;
-
-/*
- * SIGINT/SIGTERM: a middle stage must not die before the batch in flight
- * reaches the sink.  The source finishes its batch and ends the stream on
- * the same signal (a terminal's ^C reaches the whole pipeline), so the
- * first signal is noted and we go on to the end frame; a second one ends
- * us at once.  (The same as swindow's; a candidate for lib/stage.)
- */
-static void
-on_signal(int sig)
-{
-	if (signals_seen++ > 0) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 int
 main(int argc, char **argv)
@@ -374,13 +336,13 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "--regex: '%s': %s", regex, err);
 	}
 
-	catch_signals();
+	stage_catch_signals();
 	stage_open(&s.st);
 	if ((fi = schema_find(&s.st.schema, field)) < 0) {
 		struct strbuf names;
 
 		sb_init(&names);
-		field_list(&s.st.schema, &names);
+		schema_field_list(&s.st.schema, &names);
 		die(EXIT_USAGE, "no field '%s' in the input (fields: %s)",
 		    field, names.buf ? names.buf : "none");
 	}

@@ -89,24 +89,6 @@ struct swindow {
 	struct strbuf state;
 };
 
-static volatile sig_atomic_t signals_seen;
-
-/*
- * SIGINT/SIGTERM: a middle stage must not die before the batch in flight
- * reaches the sink, or the sink sees its input end without an end frame
- * and fails.  The source finishes the batch and ends the stream on the same
- * signal (a terminal's ^C reaches the whole pipeline), so the first signal
- * is noted and we go on to the end frame; a second one ends us at once.
- */
-static void
-on_signal(int sig)
-{
-	if (signals_seen++ > 0) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-}
-
 static int64_t
 parse_signed_duration(const char *opt, const char *value)
 {
@@ -445,7 +427,6 @@ main(int argc, char **argv)
 	const char *start_arg = NULL, *session_arg = NULL;
 	int64_t size = 0, slide = 0, start = 0, delay = 0;
 	char err[ERRBUF_SIZE];
-	struct sigaction sa;
 	int c;
 
 	prog_init(argv[0]);
@@ -517,11 +498,7 @@ main(int argc, char **argv)
 	s.loaded_wm = TIME_MIN_MICROS;
 	sb_init(&s.state);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stage_catch_signals();
 
 	stage_open(&s.st);
 	s.starts = xcalloc((size_t)window_max_per_row(&s.spec),

@@ -623,7 +623,7 @@ ckpt_join(const char *dir, const char *run_id, char *err)
 
 	if (run_id == NULL || *run_id == '\0') {
 		seterr(err, "checkpoint: no run id for '%s' (the header has "
-		    "no @run_id)", dir);
+		    "no @run)", dir);
 		return NULL;
 	}
 	ck = ck_new(dir);

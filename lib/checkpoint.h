@@ -24,7 +24,7 @@
  *    lock (a second run fails: "checkpoint 'DIR' is in use by pid 1234 (use
  *    --wait to queue)"), waits out stages of a previous run, writes
  *    metadata the first time.  ssrc sets header metadata @checkpoint=DIR
- *    and @run_id=ckpt_run_id(ck) (plus @retain=N for ssink, proposed).
+ *    and @run=ckpt_run_id(ck) (plus @retain=N for ssink).
  *    Every other stage that keeps state or commits calls ckpt_join() with
  *    those two values when it reads the header, before touching anything.
  *    Stateless stages need not open the checkpoint at all.
@@ -156,7 +156,7 @@ struct checkpoint *ckpt_create(const char *dir, const char *pipeline,
 
 /*
  * A downstream stage: open the existing checkpoint DIR as part of run
- * run_id (both from the header: @checkpoint, @run_id).  Fails when DIR is
+ * run_id (both from the header: @checkpoint, @run).  Fails when DIR is
  * not a checkpoint or another run has taken it over.
  */
 struct checkpoint *ckpt_join(const char *dir, const char *run_id,

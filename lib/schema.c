@@ -7,6 +7,7 @@
 
 #include "die.h"
 #include "schema.h"
+#include "strbuf.h"
 
 static const struct {
 	const char *word;
@@ -116,6 +117,16 @@ schema_remove(struct schema *s, size_t i)
 	memmove(&s->fields[i], &s->fields[i + 1],
 	    (s->nfields - i - 1) * sizeof *s->fields);
 	s->nfields--;
+}
+
+void
+schema_field_list(const struct schema *s, struct strbuf *out)
+{
+	for (size_t i = 0; i < s->nfields; i++) {
+		if (i > 0)
+			sb_adds(out, ", ");
+		sb_adds(out, s->fields[i].name);
+	}
 }
 
 const char *

@@ -51,6 +51,9 @@ void schema_copy(struct schema *dst, const struct schema *src);
 int schema_add(struct schema *s, const char *name, enum field_type type, char *err);
 /* Index of field NAME, or -1. */
 int schema_find(const struct schema *s, const char *name);
+struct strbuf;
+/* Append "a, b, c" (the field names) to out, for messages. */
+void schema_field_list(const struct schema *s, struct strbuf *out);
 /* Remove field i, shifting the later ones. */
 void schema_remove(struct schema *s, size_t i);
 

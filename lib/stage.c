@@ -165,6 +165,30 @@ stage_close(struct stage *st)
 	schema_free(&st->schema);
 }
 
+static volatile sig_atomic_t signals_seen;
+
+/* First signal: noted (we go on to the end frame); second: default action. */
+static void
+on_signal(int sig)
+{
+	if (signals_seen++ > 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+void
+stage_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 void
 usage_exit(const char *synopsis, int status)
 {

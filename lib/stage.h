@@ -52,6 +52,15 @@ void stage_die(struct stage *st, const char *fmt, ...);
 void stage_flush(struct stage *st);
 void stage_close(struct stage *st);
 
+/*
+ * SIGINT/SIGTERM for a middle stage: it must not die before the batch in
+ * flight reaches the sink.  The source finishes its batch and ends the
+ * stream on the same signal (a terminal's ^C reaches the whole pipeline),
+ * so the first signal is only noted and the stage goes on to the end
+ * frame; a second one ends it at once.
+ */
+void stage_catch_signals(void);
+
 /* Print usage (synopsis) and exit; status 0 to stdout, else to stderr. */
 __attribute__((noreturn))
 void usage_exit(const char *synopsis, int status);
