@@ -1,17 +1,39 @@
 /*
  * ssrc: the source of a runnel query.  Reads SOURCE, cuts it into
  * micro-batches and writes frames (runnel(5)): a header, the records of
- * each batch followed by its epoch frame, and at the end of input a final
- * no-data batch and "\.x final".
+ * each batch followed by its epoch frame, and at the end a final no-data
+ * batch and "\.x final" (or, with a checkpoint, "\.x pause").
  *
  * When a batch ends (DESIGN.md 3, HELPERS "Batches and no-data batches"):
- *   default trigger  when the input would block, or at --max-batch-rows;
- *   --trigger D      at each tick of D with the rows that came (or at the
- *                    row cap), none when nothing came;
- *   once, available-now  at the end of input: one batch.
+ *   default trigger  when the input would block, when the source ends a
+ *                    batch of its own (SOURCE_BATCH: the file source's
+ *                    files of one trigger), or at --max-batch-rows;
+ *   --trigger D      at each tick of D with what came (or at the row
+ *                    cap), none when nothing came; a source batch that
+ *                    ends between ticks holds further reading until the
+ *                    next tick, so each tick takes one source batch;
+ *   available-now    as the default trigger, over what is there at start
+ *                    (the source is bounded), then the end;
+ *   once             everything there at start as one batch, then the end.
  * After a data batch, as soon as no input waits (default) or at the next
  * tick (--trigger D), one no-data batch follows; --heartbeat adds one
  * every DURATION while idle.
+ *
+ * The end: without a checkpoint, when the input ends (or on SIGINT or
+ * SIGTERM) the open batch ends, a no-data batch with final=1 follows and
+ * then \.x final: stages flush everything.  With a checkpoint, an
+ * available-now run or a stop on a signal is a pause (\.x pause, after a
+ * no-data batch if one is due): the state stays in the checkpoint for the
+ * next run, as a Spark query stopped and restarted on its checkpoint.
+ * Input that really ends and --trigger once stay final as CLI.md says,
+ * checkpoint or not: the saved watermark is then +infinity and a later
+ * run on the same checkpoint drops windowed rows as late.
+ *
+ * Checkpoints (lib/source_ckpt.h has the argument for why offsets/N is
+ * written at the end of batch N, before its epoch frame): the first batch
+ * of a run is C+1; if offsets/C+1 exists it is replayed first, exactly:
+ * the source seeks to its start, ssrc reads exactly its rows, seeks to its
+ * end, and writes its epoch frame with the same nodata/final items.
  *
  * Signals: SIGINT and SIGTERM are blocked except inside ppoll(), which
  * is where the loop waits and where it looks for input between reads, so
@@ -20,6 +42,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,24 +53,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "die.h"
 #include "frame.h"
 #include "record_out.h"
 #include "rtime.h"
 #include "schema.h"
 #include "source.h"
+#include "source_ckpt.h"
+#include "source_kafka.h"
 #include "stage.h"
+#include "strbuf.h"
 #include "uuid.h"
 
 static const char synopsis[] = "ssrc SOURCE [options]";
 
 #define DEFAULT_MAX_BATCH_ROWS	100000
 #define DEFAULT_MAX_RECORD	((size_t)64 << 20)
+/* How long the end of a checkpointed run with --clean-source waits for
+ * the sink to commit its last batch before leaving the files to the next
+ * run. */
+#define CLEAN_WAIT_US		(10 * MICROS_PER_SECOND)
 
 enum trigger {
 	TRIGGER_DEFAULT,	/* a batch as soon as input is there */
 	TRIGGER_INTERVAL,	/* a batch every --trigger DURATION */
-	TRIGGER_ONCE,		/* once and available-now: one batch */
+	TRIGGER_AVAILABLE_NOW,	/* what is there at start, in batches */
+	TRIGGER_ONCE,		/* what is there at start, one batch */
 };
 
 struct query {
@@ -63,6 +95,13 @@ struct query {
 	int64_t last_epoch;	/* monotonic time of the last epoch frame */
 	int64_t next_tick;	/* monotonic time of the next --trigger tick */
 	bool nodata_due;	/* a data batch ended; a no-data one follows */
+	bool took;		/* --trigger D: the source ended a batch of its
+				   own; it ends at the tick, and nothing more
+				   is read until then */
+	int64_t epochs;		/* epoch frames written by this run */
+	bool ckpt_on;
+	struct source_ckpt ck;
+	struct strbuf pos;	/* scratch: a source position */
 	sigset_t wait_mask;	/* the signal mask inside ppoll() */
 	char err[ERRBUF_SIZE];
 };
@@ -120,8 +159,12 @@ parse_trigger(struct query *q, const char *s)
 {
 	char err[ERRBUF_SIZE];
 
-	if (strcmp(s, "once") == 0 || strcmp(s, "available-now") == 0) {
+	if (strcmp(s, "once") == 0) {
 		q->trigger = TRIGGER_ONCE;
+		return;
+	}
+	if (strcmp(s, "available-now") == 0) {
+		q->trigger = TRIGGER_AVAILABLE_NOW;
 		return;
 	}
 	if (duration_parse(s, &q->interval, err) < 0)
@@ -138,6 +181,10 @@ close_all(struct query *q)
 	ro_free(&q->o);
 	free(q->out.buf);
 	q->out.buf = NULL;
+	sb_free(&q->pos);
+	if (q->ckpt_on)
+		sck_close(&q->ck);
+	q->ckpt_on = false;
 }
 
 /* Writing failed: a closed pipe ends ssrc quietly, anything else is an
@@ -159,11 +206,59 @@ check_output(struct query *q)
 		output_failed(q, q->out.error);
 }
 
+__attribute__((noreturn, format(printf, 2, 3)))
 static void
-emit_epoch(struct query *q, bool nodata, bool final)
+fail(struct query *q, const char *fmt, ...)
+{
+	char msg[ERRBUF_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	close_all(q);
+	die(EXIT_RUNTIME, "%s", msg);
+}
+
+static void
+warn_if(const char *msg)
+{
+	if (msg[0] != '\0')
+		warnx_("warning: %s", msg);
+}
+
+/*
+ * Batch q->batch's epoch frame is out: the source may clean up after it
+ * (--clean-source): at once without a checkpoint, once it is committed
+ * with one.
+ */
+static void
+batch_out(struct query *q)
+{
+	if (!source_has_done(&q->src))
+		return;
+	if (q->ckpt_on) {
+		sck_batch_out(&q->ck, q->batch - 1);
+		sck_check_commits(&q->ck, 0, q->err);
+	} else {
+		sb_reset(&q->pos);
+		source_position(&q->src, &q->pos);
+		if (source_done(&q->src, q->pos.buf, q->err) == 0)
+			q->err[0] = '\0';
+	}
+	warn_if(q->err);
+}
+
+/* Write the epoch frame of the batch that ends now; logged: its offsets
+ * are on disk already (a replay). */
+static void
+emit_epoch(struct query *q, bool nodata, bool final, bool logged)
 {
 	int64_t end = now_micros();
 
+	if (q->ckpt_on && !logged &&
+	    sck_log(&q->ck, q->batch, nodata, final, q->o.rows, q->err) < 0)
+		fail(q, "%s", q->err);
 	fw_epoch_begin(&q->out, q->batch++);
 	if (nodata)
 		fw_epoch_i64(&q->out, "nodata", 1);
@@ -175,20 +270,23 @@ emit_epoch(struct query *q, bool nodata, bool final)
 	if (fw_epoch_end(&q->out) < 0)
 		output_failed(q, errno);
 	q->o.rows = 0;
+	q->took = false;
+	q->epochs++;
 	q->last_epoch = monotonic_micros();
+	batch_out(q);
 }
 
 static void
 end_data_batch(struct query *q)
 {
-	emit_epoch(q, false, false);
+	emit_epoch(q, false, false, false);
 	q->nodata_due = true;
 }
 
 static void
 emit_nodata(struct query *q)
 {
-	emit_epoch(q, true, false);
+	emit_epoch(q, true, false, false);
 	q->nodata_due = false;
 }
 
@@ -206,10 +304,11 @@ wait_timeout(const struct query *q, int64_t now)
 	case TRIGGER_INTERVAL:
 		due = q->next_tick;
 		break;
+	case TRIGGER_AVAILABLE_NOW:
 	case TRIGGER_ONCE:
-		return -1;	/* one batch: no tick, no heartbeat */
+		return -1;	/* bounded input: no tick, no heartbeat */
 	}
-	if (q->heartbeat > 0 && q->o.rows == 0 &&
+	if (q->heartbeat > 0 && q->o.rows == 0 && !q->took &&
 	    q->last_epoch + q->heartbeat < due)
 		due = q->last_epoch + q->heartbeat;
 	if (due == INT64_MAX)
@@ -217,13 +316,15 @@ wait_timeout(const struct query *q, int64_t now)
 	return due > now ? due - now : 0;
 }
 
-/* Wait up to timeout micros (-1: forever) for input.  Returns true when
- * the source has something to read; false on timeout or a signal. */
+/* Wait up to timeout micros (-1: forever) for input, or only for the
+ * timeout when watch is false.  Returns true when the source has
+ * something to read; false on timeout or a signal. */
 static bool
-wait_input(struct query *q, int64_t timeout)
+wait_input(struct query *q, int64_t timeout, bool watch)
 {
 	struct pollfd pfd = { .fd = q->src.fd, .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
+	bool use_fd = watch && q->src.fd >= 0;
 	int n;
 
 	if (timeout >= 0) {
@@ -231,11 +332,10 @@ wait_input(struct query *q, int64_t timeout)
 		ts.tv_nsec = (long)(timeout % MICROS_PER_SECOND) * 1000;
 		tsp = &ts;
 	}
-	n = ppoll(q->src.fd >= 0 ? &pfd : NULL, q->src.fd >= 0 ? 1 : 0, tsp,
-	    &q->wait_mask);
+	n = ppoll(use_fd ? &pfd : NULL, use_fd ? 1 : 0, tsp, &q->wait_mask);
 	if (n < 0 && errno != EINTR)
-		die(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	return n > 0;
+		fail(q, "poll: %s", strerror(errno));
+	return n > 0 && use_fd;
 }
 
 /* Nothing to read now: act on what the trigger and the timers say. */
@@ -253,35 +353,100 @@ on_idle(struct query *q)
 			emit_nodata(q);
 	} else if (q->trigger == TRIGGER_INTERVAL) {
 		if (now >= q->next_tick) {
-			if (q->o.rows > 0)
+			if (q->o.rows > 0 || q->took)
 				end_data_batch(q);
-			else if (q->nodata_due)
+			else if (q->nodata_due && !source_buffered(&q->src))
 				emit_nodata(q);
 			while (q->next_tick <= now)
 				q->next_tick += q->interval;
 		}
-		if (q->o.rows == 0 && q->heartbeat > 0 &&
+		if (q->o.rows == 0 && !q->took && q->heartbeat > 0 &&
 		    now >= q->last_epoch + q->heartbeat)
 			emit_nodata(q);
 	}
 }
 
-/* Read and batch until the input ends or a stop is asked for. */
+/* Replay batch C+1 exactly as offsets/C+1 logged it. */
 static void
+replay(struct query *q)
+{
+	const struct batch_plan *p = &q->ck.replay;
+
+	q->src.replaying = true;
+	q->src.replay_end = p->end;
+	q->batch_start = now_micros();
+	while (q->o.rows < p->rows) {
+		bool buffered = source_buffered(&q->src);
+		int st;
+
+		if (stop_requested)
+			fail(q, "stopped while replaying batch %" PRId64
+			    " (run again to finish it)", p->batch);
+		if (!buffered && !wait_input(q, -1, true))
+			continue;
+		st = source_read(&q->src, &q->o, p->rows, !buffered, q->err);
+		if (st < 0)
+			fail(q, "%s", q->err);
+		check_output(q);
+		if ((st == SOURCE_END || st == SOURCE_BATCH) &&
+		    q->o.rows < p->rows)
+			fail(q, "cannot replay batch %" PRId64 ": %s gave %"
+			    PRIu64 " of its %" PRIu64 " rows (the input "
+			    "changed since it was read)", p->batch,
+			    q->src.name, q->o.rows, p->rows);
+	}
+	q->src.replaying = false;
+	q->src.replay_end = NULL;
+	if (sck_replayed(&q->ck, q->err) < 0)
+		fail(q, "%s", q->err);
+	emit_epoch(q, p->nodata, p->final, true);
+	q->nodata_due = !p->nodata;
+}
+
+/* The input ended or a stop was asked for: close the stream.  Returns
+ * true for a final end, false for a pause. */
+static bool
+finish(struct query *q)
+{
+	if (q->o.rows > 0 || q->took)
+		end_data_batch(q);
+	/* CLI.md "End of input": a pause (state kept for the next run) only
+	 * with a checkpoint, for available-now or when we were asked to stop
+	 * (a service restarted on its checkpoint); input that really ends,
+	 * or --trigger once, is final: the watermark goes to +infinity. */
+	if (q->ckpt_on && (q->trigger == TRIGGER_AVAILABLE_NOW ||
+	    stop_requested)) {
+		/* Keep the invariant that \.x follows an epoch frame. */
+		if (q->nodata_due || q->epochs == 0)
+			emit_nodata(q);
+		return false;
+	}
+	emit_epoch(q, true, true, false);
+	return true;
+}
+
+/* Read and batch until the input ends or a stop is asked for.  Returns
+ * whether the end is final. */
+static bool
 run(struct query *q)
 {
 	uint64_t limit = q->trigger == TRIGGER_ONCE ? UINT64_MAX : q->max_rows;
 
 	q->last_epoch = monotonic_micros();
 	q->next_tick = q->last_epoch + q->interval;
+	if (q->ckpt_on && q->ck.have_replay) {
+		replay(q);
+		if (q->ck.replay.final)
+			return true;
+	}
 	while (!stop_requested) {
-		bool buffered = source_buffered(&q->src);
+		bool buffered = !q->took && source_buffered(&q->src);
 		int st;
 
 		if (!buffered) {
 			int64_t timeout = wait_timeout(q, monotonic_micros());
 
-			if (!wait_input(q, timeout)) {
+			if (!wait_input(q, timeout, !q->took)) {
 				if (!stop_requested)
 					on_idle(q);
 				continue;
@@ -291,33 +456,48 @@ run(struct query *q)
 			q->batch_start = now_micros();
 		st = source_read(&q->src, &q->o, limit, !buffered, q->err);
 		if (st < 0)
-			die(EXIT_RUNTIME, "%s", q->err);
+			fail(q, "%s", q->err);
 		check_output(q);
 		if (st == SOURCE_END)
 			break;
+		if (st == SOURCE_BATCH) {
+			if (q->trigger == TRIGGER_INTERVAL)
+				q->took = true;	/* ends at the tick */
+			else if (q->trigger != TRIGGER_ONCE)
+				end_data_batch(q);
+			continue;
+		}
 		if (q->o.rows >= limit)
 			end_data_batch(q);
 	}
-	if (q->o.rows > 0)
-		emit_epoch(q, false, false);
-	emit_epoch(q, true, true);
-	if (fw_end(&q->out, true) < 0)
-		output_failed(q, errno);
+	return finish(q);
 }
 
 static void
 write_header(struct query *q)
 {
 	struct schema h;
-	char id[UUID_STRLEN], run_id[UUID_STRLEN];
+	char id[UUID_STRLEN], run_id[UUID_STRLEN], retain[32];
 
 	if (uuid_random(id, q->err) < 0 || uuid_random(run_id, q->err) < 0)
-		die(EXIT_RUNTIME, "%s", q->err);
+		fail(q, "%s", q->err);
 	schema_init(&h);
 	schema_set_meta(&h, "v", "1");
-	schema_set_meta(&h, "query", id);
-	schema_set_meta(&h, "run", run_id);
+	if (q->ckpt_on) {
+		/* The stable query id, and the run id that holds the lock
+		 * (stages join the run with it). */
+		schema_set_meta(&h, "query", ckpt_query_id(q->ck.ck));
+		schema_set_meta(&h, "run", ckpt_run_id(q->ck.ck));
+	} else {
+		schema_set_meta(&h, "query", id);
+		schema_set_meta(&h, "run", run_id);
+	}
 	schema_set_meta(&h, "source", q->src.spec);
+	if (q->ckpt_on) {
+		snprintf(retain, sizeof retain, "%d", q->ck.retain);
+		schema_set_meta(&h, "checkpoint", q->ck.abs_dir);
+		schema_set_meta(&h, "retain", retain);
+	}
 	for (size_t i = 0; i < q->src.schema.nfields; i++)
 		schema_add(&h, q->src.schema.fields[i].name,
 		    q->src.schema.fields[i].type, NULL);
@@ -347,12 +527,29 @@ catch_signals(struct query *q)
 	sigdelset(&q->wait_mask, SIGTERM);
 }
 
+/* The end of a checkpointed run: stdout is closed (the stages finish on
+ * their own); wait a bounded time for the last commit so that
+ * --clean-source can clean up after the last batches. */
+static void
+ckpt_end(struct query *q)
+{
+	if (!q->ckpt_on || !source_has_done(&q->src))
+		return;
+	if (close(STDOUT_FILENO) < 0)
+		q->out.fd = -1;
+	sck_check_commits(&q->ck, stop_requested ? 0 : CLEAN_WAIT_US, q->err);
+	warn_if(q->err);
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 256, OPT_SCHEMA, OPT_HEADER, OPT_INCLUDE_TS,
 	    OPT_TRIGGER, OPT_HEARTBEAT, OPT_MAX_ROWS, OPT_MAX_RECORD,
-	    OPT_VERSION };
+	    OPT_MAX_FILES, OPT_LATEST_FIRST, OPT_PATTERN, OPT_CLEAN_SOURCE,
+	    OPT_RAMP_UP, OPT_CHECKPOINT, OPT_WAIT, OPT_RETAIN,
+	    OPT_BOOTSTRAP, OPT_STARTING_OFFSETS, OPT_INCLUDE_HEADERS,
+	    OPT_TIMEOUT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "schema", required_argument, NULL, OPT_SCHEMA },
@@ -362,6 +559,20 @@ main(int argc, char **argv)
 		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
 		{ "max-batch-rows", required_argument, NULL, OPT_MAX_ROWS },
 		{ "max-record-size", required_argument, NULL, OPT_MAX_RECORD },
+		{ "max-files-per-trigger", required_argument, NULL,
+		    OPT_MAX_FILES },
+		{ "latest-first", no_argument, NULL, OPT_LATEST_FIRST },
+		{ "pattern", required_argument, NULL, OPT_PATTERN },
+		{ "clean-source", required_argument, NULL, OPT_CLEAN_SOURCE },
+		{ "ramp-up", required_argument, NULL, OPT_RAMP_UP },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "retain", required_argument, NULL, OPT_RETAIN },
+		{ "bootstrap-servers", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "starting-offsets", required_argument, NULL,
+		    OPT_STARTING_OFFSETS },
+		{ "include-headers", no_argument, NULL, OPT_INCLUDE_HEADERS },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -369,14 +580,22 @@ main(int argc, char **argv)
 	static struct query q;
 	struct source_options opt = { .format = SOURCE_TEXT,
 	    .max_record = DEFAULT_MAX_RECORD };
+	static struct kafka_source_settings kafka;
 	struct schema user_schema;
-	const char *ddl = NULL, *format = "text";
+	const char *ddl = NULL, *format = "text", *checkpoint = NULL;
+	bool wait = false, retain_given = false;
+	int retain = CKPT_RETAIN_DEFAULT;
+	struct strbuf pipeline;
+	char warn[ERRBUF_SIZE];
+	long long n;
+	bool final;
 	int c;
 
 	prog_init(argv[0]);
 	q.max_rows = DEFAULT_MAX_BATCH_ROWS;
+	kafka_conf_init(&kafka.conf);
 	opterr = 0;	/* our messages name the command, not its path */
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hX:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -398,6 +617,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_INCLUDE_TS:
 			opt.include_timestamp = true;
+			opt.given |= SOPT_INCLUDE_TS;
 			break;
 		case OPT_TRIGGER:
 			parse_trigger(&q, optarg);
@@ -416,6 +636,72 @@ main(int argc, char **argv)
 		case OPT_MAX_RECORD:
 			opt.max_record = parse_size("--max-record-size",
 			    optarg);
+			break;
+		case OPT_MAX_FILES:
+			n = option_count("--max-files-per-trigger", optarg);
+			if (n == 0)
+				usage_error("--max-files-per-trigger: must be "
+				    "at least 1");
+			opt.max_files = (size_t)n;
+			opt.given |= SOPT_MAX_FILES;
+			break;
+		case OPT_LATEST_FIRST:
+			opt.latest_first = true;
+			opt.given |= SOPT_LATEST_FIRST;
+			break;
+		case OPT_PATTERN:
+			opt.pattern = optarg;
+			opt.given |= SOPT_PATTERN;
+			break;
+		case OPT_CLEAN_SOURCE:
+			opt.clean_source = optarg;
+			opt.given |= SOPT_CLEAN_SOURCE;
+			break;
+		case OPT_RAMP_UP:
+			opt.ramp_up = option_duration("--ramp-up", optarg,
+			    false);
+			opt.given |= SOPT_RAMP_UP;
+			break;
+		case OPT_CHECKPOINT:
+			checkpoint = optarg;
+			break;
+		case OPT_WAIT:
+			wait = true;
+			break;
+		case OPT_RETAIN:
+			n = option_count("--retain", optarg);
+			if (n < 1 || n > INT_MAX)
+				usage_error("--retain: must be at least 1");
+			retain = (int)n;
+			retain_given = true;
+			break;
+		case OPT_BOOTSTRAP:
+			kafka.conf.bootstrap = optarg;
+			opt.given |= SOPT_KAFKA;
+			break;
+		case OPT_STARTING_OFFSETS:
+			kafka.starting_offsets = optarg;
+			opt.given |= SOPT_KAFKA;
+			break;
+		case OPT_INCLUDE_HEADERS:
+			kafka.include_headers = true;
+			opt.given |= SOPT_KAFKA;
+			break;
+		case OPT_TIMEOUT:
+			kafka.conf.timeout_ms = (int)(option_duration(
+			    "--timeout", optarg, false) / 1000);
+			if (kafka.conf.timeout_ms <= 0)
+				usage_error("--timeout: at least 1ms");
+			opt.given |= SOPT_KAFKA;
+			break;
+		case 'X':
+			if (kafka_conf_is_list(optarg)) {
+				kafka_conf_list(stdout);
+				exit(EXIT_OK);
+			}
+			if (kafka_conf_add(&kafka.conf, optarg, q.err) < 0)
+				usage_error("-X: %s", q.err);
+			opt.given |= SOPT_KAFKA;
 			break;
 		case 'h':
 			usage_exit(synopsis, EXIT_OK);
@@ -442,6 +728,17 @@ main(int argc, char **argv)
 		    "records have one field, value)");
 	if (opt.header && opt.format != SOURCE_CSV)
 		usage_error("--header is for --format csv");
+	if (opt.format != SOURCE_TEXT)
+		opt.given |= SOPT_FORMAT;
+	if (checkpoint == NULL && (wait || retain_given))
+		usage_error("%s is for --checkpoint", wait ? "--wait" :
+		    "--retain");
+	if (checkpoint != NULL && *checkpoint == '\0')
+		usage_error("--checkpoint: empty directory name");
+	opt.bounded = q.trigger == TRIGGER_ONCE ||
+	    q.trigger == TRIGGER_AVAILABLE_NOW;
+	if (q.trigger == TRIGGER_ONCE)
+		opt.max_files = 0;	/* one batch: every file */
 	schema_init(&user_schema);
 	if (ddl != NULL) {
 		if (schema_parse_ddl(&user_schema, ddl, q.err) < 0)
@@ -450,18 +747,43 @@ main(int argc, char **argv)
 			usage_error("--schema: no fields");
 		opt.schema = &user_schema;
 	}
+	kafka.bounded = opt.bounded;
+	source_kafka_settings(&kafka);
 	if (source_init(&q.src, argv[optind], &opt, q.err) < 0) {
 		source_close(&q.src);
 		schema_free(&user_schema);
+		kafka_conf_free(&kafka.conf);
 		usage_error("%s", q.err);
 	}
 
-	/* Open the input, then write: a failed connect leaves no output. */
-	if (source_open(&q.src, q.err) < 0) {
-		source_close(&q.src);
-		schema_free(&user_schema);
-		die(EXIT_RUNTIME, "%s", q.err);
+	/* The checkpoint, then the input; a failure leaves no output. */
+	sb_init(&q.pos);
+	if (checkpoint != NULL) {
+		sb_init(&pipeline);
+		sb_addf(&pipeline, "ssrc format=%s source=%s", format,
+		    q.src.spec);
+		q.ckpt_on = sck_open(&q.ck, &q.src, checkpoint, pipeline.buf,
+		    wait, retain, warn, q.err) == 0;
+		sb_free(&pipeline);
+		if (!q.ckpt_on) {
+			sck_close(&q.ck);
+			schema_free(&user_schema);
+			fail(&q, "%s", q.err);
+		}
+		warn_if(warn);
+		if (!source_replayable(&q.src))
+			warnx_("warning: %s is not replayable: with a "
+			    "checkpoint, what it sent before a failure cannot "
+			    "be read again (as Spark's socket source)",
+			    q.src.name);
+		q.batch = sck_first_batch(&q.ck);
 	}
+	if (source_open(&q.src, q.err) < 0) {
+		schema_free(&user_schema);
+		fail(&q, "%s", q.err);
+	}
+	if (q.ckpt_on)
+		sck_opened(&q.ck);
 	/* A closed downstream shows as EPIPE from write(), which ends us
 	 * quietly, instead of a signal that would kill us mid-batch. */
 	signal(SIGPIPE, SIG_IGN);
@@ -470,9 +792,13 @@ main(int argc, char **argv)
 	write_header(&q);
 	catch_signals(&q);
 
-	run(&q);
+	final = run(&q);
+	if (fw_end(&q.out, final) < 0)
+		output_failed(&q, errno);
+	ckpt_end(&q);
 
 	close_all(&q);
 	schema_free(&user_schema);
+	kafka_conf_free(&kafka.conf);
 	return EXIT_OK;
 }

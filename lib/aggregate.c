@@ -213,7 +213,9 @@ str_reserve(struct aggs *a, size_t n)
 {
 	size_t cap = a->str_cap ? a->str_cap : 256;
 
-	if (a->str_len + n <= a->str_cap)
+	/* Allocate even for an empty first string: a block that holds one
+	 * points into the store, and NULL + 0 is UB (tests/fuzz/fuzz_frame). */
+	if (a->str != NULL && a->str_len + n <= a->str_cap)
 		return;
 	while (cap < a->str_len + n)
 		cap *= 2;
@@ -276,13 +278,24 @@ minmax_string(struct aggs *a, struct slot *s, int sign, struct slice f)
 	s->m.s.has = 1;
 }
 
+/*
+ * Counts added as SUM adds integers: wrapping, not signed overflow (UB).
+ * Only a checkpoint edited by hand can hold counts near 2^63 (aggs_load
+ * takes any non-negative count; found by tests/fuzz/fuzz_checkpoint).
+ */
+static inline int64_t
+add_wrap(int64_t x, int64_t y)
+{
+	return (int64_t)((uint64_t)x + (uint64_t)y);
+}
+
 int
 aggs_add_row(struct aggs *a, void *acc, const struct slice *fields,
     char *err)
 {
 	int64_t *count = acc;
 
-	(*count)++;
+	*count = add_wrap(*count, 1);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg *g = &a->agg[i];
 		struct slot *s = slot_of(acc, i);
@@ -314,7 +327,7 @@ aggs_add_row(struct aggs *a, void *acc, const struct slice *fields,
 			else if (s->m.n == 0 ||
 			    sign * double_cmp(dv, s->v.d) < 0)
 				s->v.d = dv;
-			s->m.n++;
+			s->m.n = add_wrap(s->m.n, 1);
 			continue;
 		}
 		if (ordinal_value(g, f, &iv) < 0)
@@ -324,7 +337,7 @@ aggs_add_row(struct aggs *a, void *acc, const struct slice *fields,
 		else if (s->m.n == 0 || sign * (iv < s->v.i ? -1 :
 		    iv > s->v.i) < 0)
 			s->v.i = iv;
-		s->m.n++;
+		s->m.n = add_wrap(s->m.n, 1);
 	}
 	return 0;
 }
@@ -332,7 +345,7 @@ aggs_add_row(struct aggs *a, void *acc, const struct slice *fields,
 void
 aggs_absorb(struct aggs *a, void *dst, void *src)
 {
-	*(int64_t *)dst += *(int64_t *)src;
+	*(int64_t *)dst = add_wrap(*(int64_t *)dst, *(int64_t *)src);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct agg *g = &a->agg[i];
 		struct slot *d = slot_of(dst, i), *s = slot_of(src, i);
@@ -366,7 +379,7 @@ aggs_absorb(struct aggs *a, void *dst, void *src)
 			    s->v.i > d->v.i) < 0)
 				d->v.i = s->v.i;
 		}
-		d->m.n += s->m.n;
+		d->m.n = add_wrap(d->m.n, s->m.n);
 	}
 }
 
@@ -392,12 +405,17 @@ aggs_write(const struct aggs *a, const void *acc, struct frame_writer *w)
 		const struct slot *s = cslot_of(acc, i);
 
 		if (g->in == TYPE_STRING) {
-			struct slice f = { a->str + s->v.off, s->m.s.len };
+			/* Only point into the store when there is a string:
+			 * it is NULL until the first one (NULL + 0 is UB;
+			 * found by tests/fuzz/fuzz_frame). */
+			if (s->m.s.has) {
+				struct slice f = { a->str + s->v.off,
+				    s->m.s.len };
 
-			if (s->m.s.has)
 				fw_field_raw(w, f);
-			else
+			} else {
 				fw_null(w);
+			}
 		} else if (s->m.n == 0) {
 			fw_null(w);
 		} else if (g->op == AGG_AVG) {

@@ -67,6 +67,9 @@ csv_in_new(const struct schema *schema, bool header, const char *name,
 	c->max_record = max_record;
 	c->skip_header = header;
 	sb_init(&c->bytes);
+	/* Allocate now: on_row() points into bytes.buf even when every
+	 * cell is empty, and NULL + 0 is UB (tests/fuzz/fuzz_csv). */
+	sb_grow(&c->bytes, 0);
 	return c;
 }
 

@@ -584,7 +584,9 @@ epoch_sum_suffix(const struct epoch *e, const char *suffix)
 		if (eq && (size_t)(eq - p) >= sn &&
 		    memcmp(eq - sn, suffix, sn) == 0 &&
 		    parse_i64(eq + 1, (size_t)(iend - eq - 1), &v) == 0)
-			sum += v;
+			/* Wrapping, not signed overflow (UB), whatever
+			 * the items say (found by tests/fuzz/fuzz_frame). */
+			sum = (int64_t)((uint64_t)sum + (uint64_t)v);
 		p = iend + 1;
 	}
 	return sum;

@@ -400,6 +400,8 @@ kafka_offsets_format(const rd_kafka_topic_partition_list_t *list)
 	for (i = 0; i < list->cnt; i++) {
 		const rd_kafka_topic_partition_t *tp = &list->elems[i];
 
+		if (tp->offset == RD_KAFKA_OFFSET_INVALID)
+			continue;
 		parts = json_object_get(root, tp->topic);
 		if (parts == NULL) {
 			parts = json_object();

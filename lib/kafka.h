@@ -77,30 +77,38 @@ int kafka_conf_check(const struct kafka_conf *kc, char *err);
 rd_kafka_topic_partition_list_t *kafka_offsets_parse(const char *spec,
     char *err);
 /* Format a list as Spark's JSON ({"t":{"0":5,"1":7}}, topics and
- * partitions in list order).  Returns a malloc'd string. */
+ * partitions in list order); entries with offset RD_KAFKA_OFFSET_INVALID
+ * (never read) are left out.  Returns a malloc'd string. */
 char *kafka_offsets_format(const rd_kafka_topic_partition_list_t *list);
 
 /*
- * The consumer.  It assigns every partition of the topics (no consumer
- * group: the checkpoint, not Kafka, keeps the offsets), so nothing is
- * committed to the cluster.  Messages come back as librdkafka's, valid
- * until rd_kafka_message_destroy().
+ * The consumer.  Without a group it assigns every partition of the topics
+ * itself (the checkpoint, not Kafka, keeps the offsets) and commits
+ * nothing to the cluster.  With a group (--group) the copies of a
+ * pipeline that share the group id share the partitions: Kafka assigns
+ * them and moves them when a copy comes or goes; where a partition starts
+ * is then the checkpoint's offset (resume) at the first assignment, else
+ * the group's committed offset (kafka_consumer_commit()), else
+ * "earliest"/"latest".  Messages come back as librdkafka's, valid until
+ * rd_kafka_message_destroy().
  */
 struct kafka_consumer_opts {
 	const char *const *topics;	/* at least one */
 	size_t ntopics;
 	/* Where to start: "earliest", "latest" or JSON (see above); the
 	 * JSON form must name every partition of every topic, as Spark
-	 * requires.  NULL means "latest". */
+	 * requires, and is refused with a group.  NULL means "latest". */
 	const char *starting_offsets;
 	/* Absolute offsets from a checkpoint; they win over
-	 * starting_offsets for the partitions they name.  May be NULL;
-	 * not owned. */
+	 * starting_offsets for the partitions they name (with a group: at
+	 * the first assignment only).  May be NULL; not owned. */
 	const rd_kafka_topic_partition_list_t *resume;
 	/* Available-now: read only up to the end offsets seen by start();
 	 * later records are not returned and kafka_consumer_done() says
-	 * when every partition got there. */
+	 * when every partition (with a group: every partition assigned to
+	 * this copy, once it has an assignment) got there. */
 	bool bounded;
+	const char *group;	/* consumer group id; NULL: no group */
 };
 
 struct kafka_consumer;
@@ -127,8 +135,9 @@ void kafka_consumer_clear_fd(struct kafka_consumer *c);
 /* Bounded mode: every partition reached the end offset seen at start. */
 bool kafka_consumer_done(const struct kafka_consumer *c);
 /* The next offset to read per partition: the start offsets after
- * start(), then one past each message returned.  Owned by the consumer,
- * valid until the next poll. */
+ * start(), then one past each message returned; with a group,
+ * RD_KAFKA_OFFSET_INVALID for a partition this copy has not read yet.
+ * Owned by the consumer, valid until the next poll. */
 const rd_kafka_topic_partition_list_t *kafka_consumer_positions(
     const struct kafka_consumer *c);
 /* The start and end offsets that start() resolved (absolute). */
@@ -136,6 +145,21 @@ const rd_kafka_topic_partition_list_t *kafka_consumer_starts(
     const struct kafka_consumer *c);
 const rd_kafka_topic_partition_list_t *kafka_consumer_ends(
     const struct kafka_consumer *c);
+/* With a group: commit the positions of the partitions this copy holds
+ * so that a copy that gets them next starts there.  Synchronous: returns
+ * 0; 1 (err says why) when a rebalance is under way and nothing was
+ * committed (the next owner then reads again from the previous commit);
+ * -1 on an error.  async: returns 0 at once, a failure shows later as a
+ * warning.  Without a group: nothing to do, 0.  A group must also be
+ * polled at least every max.poll.interval.ms (300 s), even when idle, or
+ * Kafka takes this copy's partitions away. */
+int kafka_consumer_commit(struct kafka_consumer *c, bool async, char *err);
+/* With a group: how many times partitions were assigned or revoked so
+ * far; a change tells the source that the set it reads changed. */
+unsigned long kafka_consumer_rebalances(const struct kafka_consumer *c);
+/* How many partitions this copy reads now (all of them without a
+ * group). */
+int kafka_consumer_assigned(const struct kafka_consumer *c);
 /* A problem librdkafka reported since the last call that it retries by
  * itself (a broker down, a timeout): copied into buf (ERRBUF_SIZE) for
  * the source to show as a warning; false if none. */

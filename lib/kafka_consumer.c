@@ -15,6 +15,16 @@
  * it is then paused.  kcat -e waits for an EOF of every partition instead,
  * and in group mode that never comes for partitions it is not given.
  *
+ * With a group, Kafka decides which partitions this copy reads: the
+ * rebalance callback assigns them (eager protocol, librdkafka's default
+ * range,roundrobin) with the checkpoint's offset at the first assignment,
+ * else the group's committed offset (RD_KAFKA_OFFSET_INVALID tells
+ * librdkafka to use it, falling back to auto.offset.reset, set from
+ * "earliest"/"latest").  A later assignment ignores the checkpoint: the
+ * partition may have moved on in another copy meanwhile.  The end
+ * offsets of every partition are still read at start, so available-now
+ * ends when the partitions this copy holds are read up to them.
+ *
  * Positions are kept per partition in one list (topic order, then
  * partition order), found from a message by the topic's index, cached by
  * the topic handle pointer: no search per message.
@@ -44,6 +54,10 @@ struct kafka_consumer {
 	rd_kafka_topic_partition_list_t *resume;	/* copy, or NULL */
 	bool bounded;
 	bool started;
+	char *group;		/* NULL: assign everything ourselves */
+	bool assigned_once;	/* group: a first assignment came */
+	unsigned long rebalances;
+	unsigned char *assigned;	/* group: per partition */
 	int *nparts;		/* per topic */
 	int *base;		/* per topic: index of its partition 0 */
 	rd_kafka_topic_partition_list_t *starts, *ends, *pos;
@@ -61,6 +75,14 @@ static const char *const consumer_defaults[] = {
 	 * later (retention), that is data loss: an error, not a jump. */
 	"auto.offset.reset", "error",
 	"isolation.level", "read_committed",
+	/* librdkafka 2.0 stops fetching a partition for a fixed second
+	 * once 100000 of its messages wait in the queue; a pipeline that
+	 * blocks on its output now and then, then drains them in well
+	 * under a second, stalls for that second again and again (1M small
+	 * messages: 5 s instead of 0.7 s on the mock).  The queue stays
+	 * bounded by queued.max.messages.kbytes (64 MB), across
+	 * partitions. */
+	"queued.min.messages", "1000000",
 	NULL,
 };
 
@@ -68,6 +90,9 @@ static const char *const consumer_forced[] = {
 	"enable.partition.eof", "true",	/* the available-now stop */
 	NULL,
 };
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+    rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 struct kafka_consumer *
 kafka_consumer_new(const struct kafka_conf *kc,
@@ -102,9 +127,34 @@ kafka_consumer_new(const struct kafka_conf *kc,
 	}
 	if (opts->resume != NULL)
 		c->resume = rd_kafka_topic_partition_list_copy(opts->resume);
+	if (opts->group != NULL) {
+		const char *forced[] = {
+			"enable.partition.eof", "true",
+			"group.id", opts->group,
+			"auto.offset.reset", c->all_offset ==
+			    RD_KAFKA_OFFSET_BEGINNING ? "earliest" : "latest",
+			NULL,
+		};
 
-	conf = kafka_conf_make(kc, consumer_defaults, consumer_forced, &c->log,
-	    err);
+		if (opts->group[0] == '\0') {
+			seterr(err, "empty group id");
+			goto fail;
+		}
+		if (c->spec != NULL) {
+			seterr(err, "starting offsets: a group starts from its "
+			    "committed offsets, else earliest or latest, not "
+			    "from JSON");
+			goto fail;
+		}
+		c->group = xstrdup(opts->group);
+		conf = kafka_conf_make(kc, consumer_defaults, forced, &c->log,
+		    err);
+		if (conf != NULL)
+			rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	} else {
+		conf = kafka_conf_make(kc, consumer_defaults, consumer_forced,
+		    &c->log, err);
+	}
 	if (conf == NULL)
 		goto fail;
 	n = sizeof c->servers;
@@ -218,6 +268,7 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 	c->ends = rd_kafka_topic_partition_list_new(total);
 	c->pos = rd_kafka_topic_partition_list_new(total);
 	c->done = xcalloc((size_t)total, 1);
+	c->assigned = xcalloc((size_t)total, 1);
 	for (t = 0; t < c->ntopics; t++)
 		for (p = 0; p < c->nparts[t]; p++) {
 			rd_kafka_topic_partition_list_add(c->starts,
@@ -246,6 +297,13 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 			return kafka_seterr(err, &c->log, e, "topic '%s' "
 			    "partition %d: cannot read its offsets from '%s'",
 			    tp->topic, (int)tp->partition, c->servers);
+		c->ends->elems[i].offset = hi;
+		if (c->group != NULL) {
+			/* Known at assignment: committed or resume. */
+			c->starts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+			tp->offset = RD_KAFKA_OFFSET_INVALID;
+			continue;
+		}
 		at = want == RD_KAFKA_OFFSET_BEGINNING ? lo :
 		    want == RD_KAFKA_OFFSET_END ? hi : want;
 		if (at < lo)
@@ -258,12 +316,24 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 			    "%lld is past the end (%lld)", tp->topic,
 			    (int)tp->partition, (long long)at, (long long)hi);
 		c->starts->elems[i].offset = at;
-		c->ends->elems[i].offset = hi;
 		tp->offset = at;
 		if (c->bounded && at >= hi)
 			mark_done(c, i);
 	}
 
+	if (c->group != NULL) {
+		assign = rd_kafka_topic_partition_list_new((int)c->ntopics);
+		for (t = 0; t < c->ntopics; t++)
+			rd_kafka_topic_partition_list_add(assign, c->topics[t],
+			    RD_KAFKA_PARTITION_UA);
+		c->started = true;
+		e = rd_kafka_subscribe(c->rk, assign);
+		rd_kafka_topic_partition_list_destroy(assign);
+		if (e)
+			return kafka_seterr(err, &c->log, e, "cannot join group "
+			    "'%s'", c->group);
+		return 0;
+	}
 	assign = rd_kafka_topic_partition_list_new(total);
 	for (i = 0; i < total; i++)
 		if (!c->done[i])
@@ -298,6 +368,67 @@ message_index(struct kafka_consumer *c, const rd_kafka_message_t *m)
 	if (m->partition < 0 || m->partition >= c->nparts[c->last_topic])
 		return -1;
 	return c->base[c->last_topic] + m->partition;
+}
+
+/* Index in pos of (topic, partition), -1 if not ours. */
+static int
+tp_index(const struct kafka_consumer *c, const char *topic, int32_t partition)
+{
+	int t = find_topic(c, topic);
+
+	if (t < 0 || partition < 0 || partition >= c->nparts[t])
+		return -1;
+	return c->base[t] + partition;
+}
+
+/*
+ * Group mode: Kafka gives or takes partitions (inside a poll).  Given
+ * ones start at the checkpoint's offset the first time, else at the
+ * group's committed offset; in bounded mode one already at its end is
+ * done at once.  A partition the topic did not have at start (added
+ * since) is not read: its end is unknown.
+ */
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct kafka_consumer *c = opaque;
+	rd_kafka_topic_partition_t *tp, *r;
+	int i, idx;
+
+	c->rebalances++;
+	if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		for (i = 0; i < parts->cnt; i++)
+			if ((idx = tp_index(c, parts->elems[i].topic,
+			    parts->elems[i].partition)) >= 0)
+				c->assigned[idx] = 0;
+		rd_kafka_assign(rk, NULL);
+		return;
+	}
+	for (i = 0; i < parts->cnt; i++) {
+		tp = &parts->elems[i];
+		idx = tp_index(c, tp->topic, tp->partition);
+		tp->offset = RD_KAFKA_OFFSET_INVALID;
+		if (idx < 0)
+			continue;
+		if (!c->assigned_once && c->resume != NULL &&
+		    (r = rd_kafka_topic_partition_list_find(c->resume,
+		    tp->topic, tp->partition)) != NULL)
+			tp->offset = r->offset;
+		c->assigned[idx] = 1;
+		c->pos->elems[idx].offset = tp->offset;
+		if (c->done[idx]) {
+			c->done[idx] = 0;
+			c->ndone--;
+		}
+		/* Not paused: pausing before assign() would not hold. */
+		if (c->bounded && tp->offset >= c->ends->elems[idx].offset) {
+			c->done[idx] = 1;
+			c->ndone++;
+		}
+	}
+	c->assigned_once = true;
+	rd_kafka_assign(rk, parts);
 }
 
 /* Errors after which the source cannot go on: the data it must read are
@@ -450,7 +581,72 @@ kafka_consumer_clear_fd(struct kafka_consumer *c)
 bool
 kafka_consumer_done(const struct kafka_consumer *c)
 {
-	return c->bounded && c->started && c->ndone == c->pos->cnt;
+	int i;
+
+	if (!c->bounded || !c->started)
+		return false;
+	if (c->group == NULL)
+		return c->ndone == c->pos->cnt;
+	if (!c->assigned_once)
+		return false;
+	for (i = 0; i < c->pos->cnt; i++)
+		if (c->assigned[i] && !c->done[i])
+			return false;
+	return true;
+}
+
+int
+kafka_consumer_commit(struct kafka_consumer *c, bool async, char *err)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	int i;
+
+	if (c->group == NULL || !c->started)
+		return 0;
+	l = rd_kafka_topic_partition_list_new(c->pos->cnt);
+	for (i = 0; i < c->pos->cnt; i++)
+		if (c->assigned[i] && c->pos->elems[i].offset >= 0)
+			rd_kafka_topic_partition_list_add(l,
+			    c->pos->elems[i].topic,
+			    c->pos->elems[i].partition)->offset =
+			    c->pos->elems[i].offset;
+	e = l->cnt > 0 ? rd_kafka_commit(c->rk, l, async) : 0;
+	rd_kafka_topic_partition_list_destroy(l);
+	switch (e) {
+	case RD_KAFKA_RESP_ERR_NO_ERROR:
+		return 0;
+	case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+	case RD_KAFKA_RESP_ERR__STATE:
+		seterr(err, "group '%s': offsets not committed during a "
+		    "rebalance: %s", c->group, rd_kafka_err2str(e));
+		return 1;
+	default:
+		return kafka_seterr(err, &c->log, e, "group '%s': cannot "
+		    "commit offsets", c->group);
+	}
+}
+
+unsigned long
+kafka_consumer_rebalances(const struct kafka_consumer *c)
+{
+	return c->rebalances;
+}
+
+int
+kafka_consumer_assigned(const struct kafka_consumer *c)
+{
+	int i, n = 0;
+
+	if (!c->started)
+		return 0;
+	if (c->group == NULL)
+		return c->pos->cnt;
+	for (i = 0; i < c->pos->cnt; i++)
+		n += c->assigned[i];
+	return n;
 }
 
 bool
@@ -516,6 +712,8 @@ kafka_consumer_free(struct kafka_consumer *c)
 	if (c->wake[1] >= 0)
 		close(c->wake[1]);
 	free(c->done);
+	free(c->assigned);
+	free(c->group);
 	free(c->nparts);
 	free(c->base);
 	kafka_log_free(&c->log);

@@ -214,7 +214,15 @@ parse_epoch_seconds(const char *s, size_t n, int64_t *micros, char *err)
 		for (const char *q = dot + 1; *q && scale > 0; q++, scale /= 10)
 			frac += (*q - '0') * scale;
 	}
-	*micros = secs * MICROS_PER_SECOND + (negative ? -frac : frac);
+	if (negative)
+		frac = -frac;
+	/* secs is bounded above, but the fraction can still step past
+	 * INT64_MAX/MIN ("9223372036854.9"; found by tests/fuzz/fuzz_parse). */
+	secs *= MICROS_PER_SECOND;
+	if ((frac > 0 && secs > INT64_MAX - frac) ||
+	    (frac < 0 && secs < INT64_MIN - frac))
+		return seterr(err, "'%s' is out of the timestamp range", buf);
+	*micros = secs + frac;
 	return 0;
 }
 
@@ -293,7 +301,11 @@ split_time(int64_t micros, int64_t *y, int *mo, int *d, int *h, int *mi,
 	int64_t days = floor_div(secs, 86400);
 	int64_t rem = secs - days * 86400;
 
-	*frac = micros - secs * MICROS_PER_SECOND;
+	/* The remainder, not micros - secs * 1e6: near INT64_MIN that
+	 * product overflows (found by tests/fuzz/fuzz_frame). */
+	*frac = micros % MICROS_PER_SECOND;
+	if (*frac < 0)
+		*frac += MICROS_PER_SECOND;
 	civil_from_days(days, y, mo, d);
 	*h = (int)(rem / 3600);
 	*mi = (int)(rem / 60 % 60);

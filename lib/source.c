@@ -13,19 +13,26 @@
 #include "die.h"
 #include "source.h"
 
-extern const struct source_type source_socket, source_stdin;
+extern const struct source_type source_socket, source_stdin, source_file,
+    source_tail, source_kafka, source_rate;
+
+#define STREAM_OPTS	(SOPT_FORMAT | SOPT_INCLUDE_TS)
+#define FILE_OPTS	(SOPT_FORMAT | SOPT_MAX_FILES | SOPT_LATEST_FIRST | \
+			 SOPT_PATTERN | SOPT_CLEAN_SOURCE)
 
 static const struct {
 	const char *scheme;
 	const char *usage;		/* as CLI.md writes it */
 	const struct source_type *type;	/* NULL: not supported yet */
+	unsigned options;		/* the source_option_flags it takes */
 } sources[] = {
-	{ "socket", "socket:[HOST:]PORT", &source_socket },
-	{ "stdin", "stdin or -", &source_stdin },
-	{ "file", "file:DIR", NULL },
-	{ "tail", "tail:PATH", NULL },
-	{ "kafka", "kafka:TOPIC[,TOPIC...]", NULL },
-	{ "rate", "rate:N", NULL },
+	{ "socket", "socket:[HOST:]PORT", &source_socket, STREAM_OPTS },
+	{ "stdin", "stdin or -", &source_stdin, STREAM_OPTS },
+	{ "file", "file:DIR", &source_file, FILE_OPTS },
+	{ "tail", "tail:PATH", &source_tail, SOPT_FORMAT },
+	{ "kafka", "kafka:TOPIC[,TOPIC...]", &source_kafka,
+	    SOPT_FORMAT | SOPT_KAFKA },
+	{ "rate", "rate:N", &source_rate, SOPT_RAMP_UP },
 };
 #define NSOURCES (sizeof sources / sizeof sources[0])
 
@@ -82,6 +89,8 @@ source_init(struct source *s, const char *spec,
 		    s->spec, sources[i].usage);
 	s->arg = colon ? colon + 1 : "";
 	snprintf(s->name, sizeof s->name, "%s", spec);
+	if (source_check_options(s, sources[i].options, err) < 0)
+		return -1;
 	return s->type->init(s, err);
 }
 
@@ -114,6 +123,79 @@ bool
 source_replayable(const struct source *s)
 {
 	return s->type->seek != NULL;
+}
+
+int
+source_seek(struct source *s, const char *position, char *err)
+{
+	if (s->type->seek == NULL)
+		return seterr(err, "%s: cannot resume from a position (the "
+		    "source is not replayable)", s->name);
+	return s->type->seek(s, position, err);
+}
+
+void
+source_journal(struct source *s, int64_t n, struct strbuf *out)
+{
+	if (s->type->journal != NULL)
+		s->type->journal(s, n, out);
+}
+
+void
+source_compact(const struct source *s, struct strbuf *out)
+{
+	if (s->type->compact != NULL)
+		s->type->compact(s, out);
+}
+
+int
+source_restore(struct source *s, const char *lines, int64_t last, char *err)
+{
+	if (s->type->restore == NULL)
+		return 0;
+	return s->type->restore(s, lines, last, err);
+}
+
+int
+source_done(struct source *s, const char *pos, char *err)
+{
+	if (s->type->done == NULL)
+		return 0;
+	return s->type->done(s, pos, err);
+}
+
+bool
+source_has_done(const struct source *s)
+{
+	/* --clean-source is the only clean-up there is. */
+	return s->type->done != NULL && s->opt.clean_source != NULL;
+}
+
+static const struct {
+	unsigned flag;
+	const char *name;
+} option_names[] = {
+	{ SOPT_MAX_FILES, "--max-files-per-trigger" },
+	{ SOPT_LATEST_FIRST, "--latest-first" },
+	{ SOPT_PATTERN, "--pattern" },
+	{ SOPT_CLEAN_SOURCE, "--clean-source" },
+	{ SOPT_RAMP_UP, "--ramp-up" },
+	{ SOPT_INCLUDE_TS, "--include-timestamp" },
+	{ SOPT_FORMAT, "--format csv|json" },
+	{ SOPT_KAFKA, "--bootstrap-servers, --starting-offsets, -X, "
+	    "--include-headers, --timeout" },
+};
+
+int
+source_check_options(const struct source *s, unsigned allowed, char *err)
+{
+	for (size_t i = 0; i < sizeof option_names / sizeof option_names[0];
+	    i++)
+		if ((s->opt.given & option_names[i].flag) &&
+		    !(allowed & option_names[i].flag))
+			return seterr(err, "%s is not an option of source "
+			    "'%s:'", option_names[i].name, s->type->scheme);
+	return 0;
 }
 
 void

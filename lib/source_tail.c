@@ -7,7 +7,10 @@
  *
  * The file is read from its start (nothing is missed); with a position
  * (seek) from just after the last line a checkpoint recorded, also in the
- * rotated file if it is still in PATH's directory.  The input never ends.
+ * rotated file if it is still in PATH's directory.  The input never ends,
+ * unless bounded (--trigger once|available-now): then it ends once every
+ * complete line there is read (a last line without its newline waits for
+ * the next run).
  *
  * s->fd is an epoll descriptor over the tailer's inotify descriptor and a
  * timer (lib/wakeup.h), so polling works through the same wait as inotify.
@@ -116,6 +119,8 @@ tail_read(struct source *s, struct record_out *o, uint64_t limit,
 		ts->more = true;
 		return SOURCE_MORE;
 	}
+	if (s->opt.bounded)
+		return SOURCE_END;	/* caught up with the file */
 	wakeup_arm(&ts->w, tailer_timeout(ts->t));
 	return SOURCE_OK;
 }

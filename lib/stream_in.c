@@ -114,7 +114,10 @@ text_lines(struct stream_in *in, struct record_out *o, uint64_t limit,
 			ro_raw_lines(o, run, (size_t)(p - run), nrun);
 			return too_long(in, in->line + (long)nrun + 1, err);
 		}
-		if (special >= nl) {
+		/* Without raw_ok special is just p: an empty first line
+		 * would pass as raw and lose its timestamp field (found by
+		 * tests/fuzz/fuzz_csv). */
+		if (in->raw_ok && special >= nl) {
 			nrun++;
 			p = nl + 1;
 			continue;

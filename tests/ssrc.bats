@@ -261,15 +261,25 @@ b	2"
 	[[ "$stderr" == *"'99999' is not a port number"* ]]
 }
 
-@test "unknown sources list the known ones; promised ones are not supported yet" {
+@test "unknown sources list the known ones" {
 	run --separate-stderr ssrc ftp:x
 	assert_failure 2
 	[[ "$stderr" == "ssrc: unknown source 'ftp:x' (known: socket:[HOST:]PORT, stdin or -, file:DIR, tail:PATH, kafka:TOPIC[,TOPIC...], rate:N)"* ]]
-	for s in file:in tail:/var/log/x kafka:t rate:10; do
-		run --separate-stderr ssrc "$s"
-		assert_failure 2
-		[[ "$stderr" == "ssrc: source '${s%%:*}:' is not supported yet"* ]]
-	done
+}
+
+@test "options of another source are usage errors naming the source" {
+	run --separate-stderr ssrc - --max-files-per-trigger 2
+	assert_failure 2
+	assert_equal "$(head -1 <<<"$stderr")" "ssrc: --max-files-per-trigger is not an option of source 'stdin:'"
+	run --separate-stderr ssrc rate:10 --format csv --schema 'a INT'
+	assert_failure 2
+	[[ "$stderr" == "ssrc: --format csv|json is not an option of source 'rate:'"* ]]
+	run --separate-stderr ssrc tail:x --ramp-up 5s
+	assert_failure 2
+	[[ "$stderr" == "ssrc: --ramp-up is not an option of source 'tail:'"* ]]
+	run --separate-stderr ssrc - --wait
+	assert_failure 2
+	[[ "$stderr" == "ssrc: --wait is for --checkpoint"* ]]
 }
 
 @test "socket: receives a peer's lines and ends when the peer closes" {
@@ -359,8 +369,14 @@ three"
 1 nodata final rows=0"
 }
 
-@test "--trigger available-now on stdin is one batch too" {
+@test "--trigger available-now on stdin reads to the end, honouring --max-batch-rows" {
 	seq 1 5 | ssrc - --trigger available-now --max-batch-rows 2 >"$T/out"
+	run batches "$T/out"
+	assert_output "0 rows=2
+1 rows=2
+2 rows=1
+3 nodata final rows=0"
+	seq 1 5 | ssrc - --trigger once --max-batch-rows 2 >"$T/out"
 	run batches "$T/out"
 	assert_output "0 rows=5
 1 nodata final rows=0"
@@ -446,4 +462,46 @@ three"
 	assert_output "u0	0	1764590400000000
 u1	1	1764590460000000
 u2	2	1764590520000000"
+}
+
+# ---- rate: ----
+
+@test "rate:N: timestamp and value from 0, N rows a second, SIGTERM ends cleanly" {
+	run --separate-stderr timeout --preserve-status -s TERM 1.2 \
+	    ssrc rate:100 --trigger 300ms
+	assert_success
+	assert_line --index 0 --regexp '	@source=rate:100	timestamp:TIMESTAMP	value:BIGINT$'
+	printf '%s\n' "$output" >"$T/out"
+	data_records "$T/out" >"$T/rows"
+	n=$(wc -l <"$T/rows")
+	# rows are never early: at most 100/s over 1.2 s, plus row 0
+	[ "$n" -ge 10 ] && [ "$n" -le 121 ]
+	cut -f2 "$T/rows" | cmp - <(seq 0 $((n - 1)))
+	# timestamps follow the schedule exactly: 1/100 s apart
+	awk -F'\t' 'NR > 1 && $1 - prev != 10000 { exit 1 } { prev = $1 }' "$T/rows"
+	run batches "$T/out"
+	assert_line --regexp '^[0-9]+ nodata final rows=0$'
+	[ "$(tail -1 "$T/out")" = '\.x	final' ]
+}
+
+@test "rate:N --ramp-up: the rate climbs from 0" {
+	run --separate-stderr timeout --preserve-status -s TERM 1.2 \
+	    ssrc rate:1000 --ramp-up 2s --trigger 1h
+	assert_success
+	printf '%s\n' "$output" >"$T/out"
+	n=$(data_records "$T/out" | wc -l)
+	# 1000 t^2 / 4 rows after t seconds: 360 at 1.2 s (1200 without ramp)
+	[ "$n" -ge 1 ] && [ "$n" -le 361 ]
+}
+
+@test "rate: N must be a positive count; --trigger once takes the rows due at start (row 0)" {
+	for n in 0 -5 x 1.5 ''; do
+		run --separate-stderr ssrc "rate:$n"
+		assert_failure 2
+	done
+	run ssrc rate:1000 --trigger once
+	assert_success
+	assert_line --index 1 --regexp '^[0-9]+	0$'
+	assert_line --index 2 --regexp '^\\\.e	0	ssrc\.rows=1	'
+	assert_line --index 3 --regexp '^\\\.e	1	nodata=1	final=1	'
 }
