@@ -87,3 +87,11 @@ bench: deps all
 	python3 bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 .PHONY: bench
+
+# kill -9 random stages of checkpointed pipelines and compare with an
+# uninterrupted run (tests/crash-test.sh); make check runs a short one.
+KILLS ?= 200
+crash-test: all
+	tests/crash-test.sh --kills $(KILLS) $(BUILD)/bin
+
+.PHONY: crash-test

@@ -18,8 +18,20 @@
  * --trigger once or available-now the source ends at the end offsets seen
  * when it started (see kafka_consumer.c for why that never hangs).
  *
- * s->fd is the consumer's wake-up pipe: readable when librdkafka queued
- * messages or events.  read() takes what is queued without waiting.
+ * --group ID: the copies of a pipeline started with the same ID share the
+ * partitions (lib/kafka_consumer.c says where each starts).  Offsets are
+ * committed to the group, at most once a second and at the end, as
+ * records are handed to ssrc, so that a copy that takes a partition over
+ * continues after them.  Exactly once across a rebalance is not promised
+ * by this alone: records a copy handed on but had not committed
+ * downstream when it lost the partition are replayed by that copy's
+ * checkpoint only if the partition comes back to it.
+ *
+ * s->fd is an epoll descriptor (lib/wakeup.h) over the consumer's
+ * wake-up pipe, readable when librdkafka queued messages or events, and a
+ * timer: a group member must poll now and then even when idle, or Kafka
+ * gives its partitions away.  read() takes what is queued without
+ * waiting.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +43,10 @@
 #include "rtime.h"
 #include "source.h"
 #include "source_kafka.h"
+#include "wakeup.h"
 
 #define TAKE_MAX 512	/* messages taken from librdkafka per call */
+#define GROUP_TICK (1000 * 1000)	/* group: poll and commit, micros */
 
 static const struct kafka_source_settings *settings;
 
@@ -48,11 +62,14 @@ struct kafka_source {
 	char **topics;
 	size_t ntopics;
 	struct kafka_consumer *c;
+	struct wakeup w;
+	int64_t last_commit;	/* group: monotonic micros */
 	rd_kafka_topic_partition_list_t *resume;	/* from seek() */
 	struct json_in *json;
 	struct csv_in *csv;
 	bool more;		/* stopped at the row limit */
 	struct strbuf tmp;	/* headers JSON */
+	char tmp_err[ERRBUF_SIZE];	/* close() has no way to report */
 	rd_kafka_message_t *msgs[TAKE_MAX];
 };
 
@@ -82,6 +99,7 @@ kafka_init(struct source *s, char *err)
 	size_t i;
 
 	s->priv = ks;
+	ks->w.epfd = ks->w.timerfd = -1;
 	sb_init(&ks->tmp);
 	kafka_conf_init(&ks->none.conf);
 	ks->ks = settings != NULL ? settings : &ks->none;
@@ -137,14 +155,19 @@ start(struct source *s, char *err)
 		.starting_offsets = ks->ks->starting_offsets,
 		.resume = ks->resume,
 		.bounded = ks->ks->bounded,
+		.group = ks->ks->group,
 	};
 
 	kafka_consumer_free(ks->c);
+	wakeup_close(&ks->w);
 	s->fd = -1;
 	if ((ks->c = kafka_consumer_new(&ks->ks->conf, &co, err)) == NULL ||
-	    kafka_consumer_start(ks->c, err) < 0)
+	    kafka_consumer_start(ks->c, err) < 0 ||
+	    wakeup_open(&ks->w, kafka_consumer_fd(ks->c), err) < 0)
 		return -1;
-	s->fd = kafka_consumer_fd(ks->c);
+	/* Read at once: what start() queued (a group's join) is polled. */
+	wakeup_arm(&ks->w, 0);
+	s->fd = ks->w.epfd;
 	return 0;
 }
 
@@ -254,6 +277,7 @@ kafka_read(struct source *s, struct record_out *o, uint64_t limit,
 	struct kafka_source *ks = s->priv;
 	int n, want, i;
 
+	wakeup_clear(&ks->w);
 	kafka_consumer_clear_fd(ks->c);
 	o->arrival = now_micros();
 	ks->more = false;
@@ -272,6 +296,18 @@ kafka_read(struct source *s, struct record_out *o, uint64_t limit,
 			}
 		if (n < want)
 			break;
+	}
+	if (ks->ks->group != NULL) {
+		int64_t now = monotonic_micros();
+
+		if (now - ks->last_commit >= GROUP_TICK ||
+		    kafka_consumer_done(ks->c)) {
+			ks->last_commit = now;
+			if (kafka_consumer_commit(ks->c,
+			    !kafka_consumer_done(ks->c), err) < 0)
+				return -1;
+		}
+		wakeup_arm(&ks->w, GROUP_TICK);
 	}
 	if (kafka_consumer_done(ks->c))
 		return SOURCE_END;
@@ -340,7 +376,10 @@ kafka_close(struct source *s)
 
 	if (ks == NULL)
 		return;
+	if (ks->c != NULL && ks->ks->group != NULL)
+		kafka_consumer_commit(ks->c, false, ks->tmp_err);
 	kafka_consumer_free(ks->c);
+	wakeup_close(&ks->w);
 	if (ks->resume != NULL)
 		rd_kafka_topic_partition_list_destroy(ks->resume);
 	json_in_free(ks->json);

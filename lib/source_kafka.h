@@ -19,6 +19,8 @@ struct kafka_source_settings {
 	bool bounded;			/* --trigger once|available-now: end
 					 * at the end offsets seen at start */
 	bool include_headers;		/* --include-headers: a field headers */
+	const char *group;		/* --group ID: share the partitions
+					 * with the copies in group ID */
 };
 
 /* Not copied: ks must outlive the source. */

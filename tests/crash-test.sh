@@ -24,7 +24,7 @@ BIN=$(cd "${1:?usage: crash-test.sh [--kills N] [--seed S] BINDIR}" && pwd)
 export PATH="$BIN:$PATH" LC_ALL=C
 RANDOM=$SEED
 WORK=$(mktemp -d /tmp/runnel-crash-XXXXXX)
-trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 total_kills=0
 
 # make_input DIR KIND N: N small files with deterministic content and
@@ -124,7 +124,7 @@ result() {
 run_scenario() {
 	local sc=$1 kind=text kills=0 runs=0
 	[ "$sc" = windowed ] && kind=events
-	local d=$WORK/$sc nfiles=$((KILLS * 2 + 20)) next=0
+	local d=$WORK/$sc nfiles=$((KILLS * 4 + 20)) next=0
 	make_input "$d/all" $kind $nfiles
 	mkdir -p "$d/in"
 	# the uninterrupted reference, over every file at once
@@ -132,12 +132,12 @@ run_scenario() {
 	wait_all 60
 	result "$sc" "$d/out-ref" >"$d/want"
 	[ -s "$d/want" ] || { echo "crash-test: $sc: reference run gave nothing"; cat "$WORK/err"; return 1; }
-	# runs killed at random moments over a growing directory (two new
+	# runs killed at random moments over a growing directory (four new
 	# files a run, as from cron), then a run over all the rest
 	local files=("$d"/all/f*)
 	while :; do
 		if [ $kills -lt "$KILLS" ]; then
-			for _ in 1 2; do
+			for _ in 1 2 3 4; do
 				[ $next -lt $nfiles ] || break
 				cp -p "${files[$next]}" "$d/in/.new" &&
 				    mv "$d/in/.new" "$d/in/${files[$next]##*/}"
@@ -152,7 +152,7 @@ run_scenario() {
 		pipeline "$sc" "$d/in" "$d/ck" "$d/out"
 		runs=$((runs + 1))
 		if [ $kills -lt "$KILLS" ]; then
-			sleep "0.0$((RANDOM % 100))"
+			sleep "$(printf '0.%03d' $((RANDOM % 40)))"
 			victim=${PIDS[$((RANDOM % ${#PIDS[@]}))]}
 			if kill -9 "$victim" 2>/dev/null; then
 				kills=$((kills + 1))
@@ -162,7 +162,7 @@ run_scenario() {
 			wait_all 60
 			break
 		fi
-		if [ $runs -gt $((KILLS * 4 + 20)) ]; then
+		if [ $runs -gt $((KILLS * 10 + 20)) ]; then
 			echo "crash-test: $sc: too many runs"; return 1
 		fi
 	done
