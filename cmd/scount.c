@@ -986,6 +986,7 @@ main(int argc, char **argv)
 	int opt;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)prog_name();	/* getopt's messages name the command */
 	memset(&c, 0, sizeof c);
 	c.mode = MODE_COMPLETE;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

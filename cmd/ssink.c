@@ -31,28 +31,52 @@
 	"[--num-rows N] [--no-truncate] [--progress FILE]"
 
 /*
- * After SIGINT/SIGTERM, how long to wait between batches for more input
- * before exiting.  The stages upstream were usually signalled too (Ctrl-C
- * reaches the whole pipeline) and are ending their stream; this lets
- * their last batches through without hanging when ssink alone was told
- * to stop.
+ * After SIGINT/SIGTERM, ssink goes on with the batches already on their
+ * way: the stages upstream were usually signalled too (Ctrl-C reaches the
+ * whole process group) and are ending their stream, and a backlog of
+ * small batches in the pipes can take seconds to commit.  It stops at a
+ * batch boundary once no input came for STOP_IDLE_MS (the upstream was
+ * not told to stop, or is idle), or once it has drained for STOP_DRAIN_MS
+ * (the upstream goes on producing).  With a checkpoint, what it leaves
+ * uncommitted is replayed by the next run; a second signal ends it at
+ * once.
  */
-#define STOP_GRACE_MS	500
+#define STOP_IDLE_MS	500
+#define STOP_DRAIN_MS	10000
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t hup_seen;
 
+/* The first stop request is noted; a second one kills at once (the
+ * default action, so the exit status says which signal it was). */
 static void
 on_stop(int sig)
 {
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	stop_signal = sig;
+}
+
+/* SIGHUP: reopen the --progress file at the next report (logrotate). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup_seen = 1;
 }
 
 struct ssink {
 	struct stage st;
 	struct sink sink;
-	sigset_t run_mask;	/* the mask while waiting: signals allowed */
+	sigset_t run_mask;	/* the mask in ppoll() and outside waits:
+				   stop signals allowed */
+	sigset_t test_mask;	/* from the stop test to ppoll(): blocked */
 	bool in_batch;		/* begin was called (or rows are pending) */
-	int64_t stop_at;	/* after a stop request: when to give up */
+	int64_t stop_at;	/* after a stop request: when to give up
+				   draining, else 0 */
 	long long rows;		/* rows of the current batch */
 	int64_t began;		/* monotonic micros of the batch's begin */
 	struct checkpoint *ck;	/* with @checkpoint in the header */
@@ -92,31 +116,26 @@ finish(struct ssink *k, bool final)
 	exit(EXIT_OK);
 }
 
-/*
- * Between batches: has a stop been requested, and is it time to stop?
- * Signals are blocked outside waits, so one may be pending rather than
- * caught; the first one seen starts the grace period.
- */
-static int64_t
-stop_deadline(struct ssink *k)
+/* Has a stop been requested?  The first time it is seen, the drain
+ * (see STOP_IDLE_MS) starts. */
+static bool
+stop_requested(struct ssink *k)
 {
-	sigset_t pending;
-
-	if (k->stop_at == 0) {
-		sigpending(&pending);
-		if (stop_signal || sigismember(&pending, SIGINT) ||
-		    sigismember(&pending, SIGTERM))
-			k->stop_at = monotonic_micros() +
-			    STOP_GRACE_MS * INT64_C(1000);
-	}
-	return k->stop_at;
+	if (!stop_signal)
+		return false;
+	if (k->stop_at == 0)
+		k->stop_at = monotonic_micros() +
+		    STOP_DRAIN_MS * INT64_C(1000);
+	return true;
 }
 
 /*
- * Wait until a frame can be read.  Signals are only delivered inside
- * ppoll (its mask), so none can slip in between the check and the wait.
- * Returns false when ssink should stop now: between batches, after a stop
- * request, once the grace period is over.
+ * Wait until a frame can be read.  SIGINT and SIGTERM are blocked from
+ * the stop test to ppoll(), which unblocks them atomically, so none slips
+ * in between; elsewhere they are delivered at once (a second one must end
+ * ssink even while it blocks writing to a stuck reader).  Returns false
+ * when ssink should stop now: between batches, after a stop request, when
+ * no input came for STOP_IDLE_MS or the drain has lasted STOP_DRAIN_MS.
  */
 static bool
 wait_input(struct ssink *k)
@@ -124,21 +143,29 @@ wait_input(struct ssink *k)
 	struct pollfd p = { .fd = k->st.in.fd, .events = POLLIN };
 
 	for (;;) {
-		int64_t deadline = k->in_batch ? 0 : stop_deadline(k);
-		int64_t left = deadline ? deadline - monotonic_micros() : 0;
 		struct timespec ts = {
-			.tv_sec = left / MICROS_PER_SECOND,
-			.tv_nsec = (long)(left % MICROS_PER_SECOND) * 1000,
+			.tv_sec = STOP_IDLE_MS / 1000,
+			.tv_nsec = (long)(STOP_IDLE_MS % 1000) * 1000000,
 		};
+		bool stopping = stop_requested(k) && !k->in_batch;
 		int n;
 
-		if (deadline && left <= 0)
+		if (stopping && monotonic_micros() >= k->stop_at)
 			return false;
 		if (frame_reader_buffered(&k->st.in))
 			return true;
-		n = ppoll(&p, 1, deadline ? &ts : NULL, &k->run_mask);
+		sigprocmask(SIG_SETMASK, &k->test_mask, NULL);
+		if (stopping != (stop_requested(k) && !k->in_batch)) {
+			/* A stop request came since the test: again. */
+			sigprocmask(SIG_SETMASK, &k->run_mask, NULL);
+			continue;
+		}
+		n = ppoll(&p, 1, stopping ? &ts : NULL, &k->run_mask);
+		sigprocmask(SIG_SETMASK, &k->run_mask, NULL);
 		if (n > 0)
 			return true;
+		if (n == 0 && stopping)
+			return false;	/* idle: nothing more is coming */
 		if (n < 0 && errno != EINTR)
 			return true;	/* let the read report it */
 	}
@@ -160,6 +187,30 @@ commit_batch(struct ssink *k, int64_t n)
 	return monotonic_micros() - t0;
 }
 
+/*
+ * Open (or, after SIGHUP, reopen) the --progress file.  Appending, so
+ * that a restarted query adds to the report; reopening lets logrotate
+ * move the file away and have the next batch start a new one at the same
+ * path.  The path is the user's, as a shell redirection is: a symlink
+ * there (/dev/stderr) is followed.
+ */
+static void
+open_progress(struct ssink *k)
+{
+	int fd;
+
+	if (k->progress_path == NULL || strcmp(k->progress_path, "-") == 0)
+		return;
+	fd = open(k->progress_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0666);
+	if (fd < 0)
+		die(EXIT_RUNTIME, "cannot open '%s': %s", k->progress_path,
+		    strerror(errno));
+	if (k->progress_fd > STDERR_FILENO)
+		close(k->progress_fd);
+	k->progress_fd = fd;
+}
+
 /* Write one progress object; one write() so lines never interleave. */
 static void
 report_progress(struct ssink *k, const struct epoch *e, int64_t add_batch,
@@ -170,6 +221,10 @@ report_progress(struct ssink *k, const struct epoch *e, int64_t add_batch,
 	};
 	size_t off = 0;
 
+	if (hup_seen) {
+		hup_seen = 0;
+		open_progress(k);
+	}
 	sb_reset(&k->report);
 	if (progress_format(&k->progress, e, k->rows, &t, &k->report,
 	    k->err) < 0)
@@ -288,10 +343,10 @@ main(int argc, char **argv)
 	int header = -1;
 	unsigned opts = 0;
 	struct sigaction sa;
-	sigset_t stop_mask;
 	int c;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)prog_name();	/* getopt's messages name the command */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -362,6 +417,14 @@ main(int argc, char **argv)
 	o.header = header < 0 ? type->header_default : header == 1;
 	o.partition_by = partition_by;
 
+	/* SIGHUP (logrotate) reopens the --progress file instead of ending
+	 * the query; the sinks' own files are opened per batch. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+
 	/* Open the input (its header gives the schema), then the sink. */
 	stage_open_sink(&k.st);
 	if (sink_check(type, &o, &k.st.schema, k.err) < 0)
@@ -371,26 +434,24 @@ main(int argc, char **argv)
 	k.progress_fd = -1;
 	if (k.progress_path != NULL && strcmp(k.progress_path, "-") == 0)
 		k.progress_fd = STDERR_FILENO;
-	else if (k.progress_path != NULL && (k.progress_fd = open(
-	    k.progress_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0666)) < 0)
-		die(EXIT_RUNTIME, "cannot open '%s': %s", k.progress_path,
-		    strerror(errno));
+	open_progress(&k);
 	join_query(&k, &o, own_id);
 
 	/* From here stop requests are handled between batches (see
 	 * wait_input); until the header came there was nothing to finish. */
-	sigemptyset(&stop_mask);
-	sigaddset(&stop_mask, SIGINT);
-	sigaddset(&stop_mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_mask, &k.run_mask);
+	sigprocmask(SIG_SETMASK, NULL, &k.run_mask);
 	sigdelset(&k.run_mask, SIGINT);
 	sigdelset(&k.run_mask, SIGTERM);
+	k.test_mask = k.run_mask;
+	sigaddset(&k.test_mask, SIGINT);
+	sigaddset(&k.test_mask, SIGTERM);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;	/* a read or write goes on */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &k.run_mask, NULL);
 
 	if (sink_open(&k.sink, type, &o, &k.st.schema, k.err) < 0)
 		die(EXIT_RUNTIME, "%s", k.err);

@@ -289,6 +289,7 @@ main(int argc, char **argv)
 	bool done = false, both = false;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)prog_name();	/* getopt's messages name the command */
 	memset(&s, 0, sizeof s);
 	s.mode = SPLIT_SPACE;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -35,10 +35,11 @@
  * the source seeks to its start, ssrc reads exactly its rows, seeks to its
  * end, and writes its epoch frame with the same nodata/final items.
  *
- * Signals: SIGINT and SIGTERM are blocked except inside ppoll(), which
- * is where the loop waits and where it looks for input between reads, so
- * a stop request lands at a batch boundary and is never lost between the
- * flag test and the wait.
+ * Signals: SIGINT and SIGTERM set a flag that the loop tests between
+ * reads, so a stop request lands at a batch boundary.  They are blocked
+ * from that test to the wait (ppoll() unblocks them atomically), so none
+ * is lost in between; elsewhere they are delivered at once, so that a
+ * second one ends ssrc even while a write to a stuck pipe blocks.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "badrec.h"
 #include "checkpoint.h"
 #include "die.h"
 #include "frame.h"
@@ -102,16 +104,26 @@ struct query {
 	bool ckpt_on;
 	struct source_ckpt ck;
 	struct strbuf pos;	/* scratch: a source position */
-	sigset_t wait_mask;	/* the signal mask inside ppoll() */
+	struct badrec bad;	/* --skip-bad, --bad-records-path */
+	char query_id[UUID_STRLEN];
+	sigset_t wait_mask;	/* the signal mask inside ppoll() and
+				   outside waits: stops allowed */
+	sigset_t test_mask;	/* from the flag test to ppoll(): blocked */
 	char err[ERRBUF_SIZE];
 };
 
 static volatile sig_atomic_t stop_requested;
 
+/* The first SIGINT/SIGTERM asks for a stop at the batch boundary; a
+ * second one kills at once (the default action). */
 static void
 on_stop(int sig)
 {
-	(void)sig;
+	if (stop_requested) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	stop_requested = 1;
 }
 
@@ -177,6 +189,14 @@ parse_trigger(struct query *q, const char *s)
 static void
 close_all(struct query *q)
 {
+	char summary[2 * ERRBUF_SIZE];
+
+	/* Whatever the end, say what was skipped (badrec.h). */
+	badrec_summary(&q->bad, summary, sizeof summary);
+	if (summary[0] != '\0')
+		warnx_("%s", summary);
+	q->bad.total = 0;
+	badrec_free(&q->bad);
 	source_close(&q->src);
 	ro_free(&q->o);
 	free(q->out.buf);
@@ -259,17 +279,24 @@ emit_epoch(struct query *q, bool nodata, bool final, bool logged)
 	if (q->ckpt_on && !logged &&
 	    sck_log(&q->ck, q->batch, nodata, final, q->o.rows, q->err) < 0)
 		fail(q, "%s", q->err);
+	/* After offsets/N, before \.e N: exactly once (badrec.h). */
+	if (badrec_end_batch(&q->bad, q->batch, q->err) < 0)
+		fail(q, "%s", q->err);
 	fw_epoch_begin(&q->out, q->batch++);
 	if (nodata)
 		fw_epoch_i64(&q->out, "nodata", 1);
 	if (final)
 		fw_epoch_i64(&q->out, "final", 1);
-	fw_epoch_i64(&q->out, "ssrc.rows", (int64_t)q->o.rows);
+	/* o.rows counts the bad records taken too (record_out.h). */
+	fw_epoch_i64(&q->out, "ssrc.rows", (int64_t)(q->o.rows - q->o.bad));
+	if (q->bad.mode != BADREC_FAIL)
+		fw_epoch_i64(&q->out, "ssrc.bad", (int64_t)q->o.bad);
 	fw_epoch_i64(&q->out, "ssrc.start", nodata ? end : q->batch_start);
 	fw_epoch_i64(&q->out, "ssrc.end", end);
 	if (fw_epoch_end(&q->out) < 0)
 		output_failed(q, errno);
 	q->o.rows = 0;
+	q->o.bad = 0;
 	q->took = false;
 	q->epochs++;
 	q->last_epoch = monotonic_micros();
@@ -332,7 +359,13 @@ wait_input(struct query *q, int64_t timeout, bool watch)
 		ts.tv_nsec = (long)(timeout % MICROS_PER_SECOND) * 1000;
 		tsp = &ts;
 	}
+	sigprocmask(SIG_SETMASK, &q->test_mask, NULL);
+	if (stop_requested) {
+		sigprocmask(SIG_SETMASK, &q->wait_mask, NULL);
+		return false;
+	}
 	n = ppoll(use_fd ? &pfd : NULL, use_fd ? 1 : 0, tsp, &q->wait_mask);
+	sigprocmask(SIG_SETMASK, &q->wait_mask, NULL);
 	if (n < 0 && errno != EINTR)
 		fail(q, "poll: %s", strerror(errno));
 	return n > 0 && use_fd;
@@ -477,9 +510,9 @@ static void
 write_header(struct query *q)
 {
 	struct schema h;
-	char id[UUID_STRLEN], run_id[UUID_STRLEN], retain[32];
+	char run_id[UUID_STRLEN], retain[32];
 
-	if (uuid_random(id, q->err) < 0 || uuid_random(run_id, q->err) < 0)
+	if (uuid_random(run_id, q->err) < 0)
 		fail(q, "%s", q->err);
 	schema_init(&h);
 	schema_set_meta(&h, "v", "1");
@@ -489,8 +522,14 @@ write_header(struct query *q)
 		schema_set_meta(&h, "query", ckpt_query_id(q->ck.ck));
 		schema_set_meta(&h, "run", ckpt_run_id(q->ck.ck));
 	} else {
-		schema_set_meta(&h, "query", id);
+		schema_set_meta(&h, "query", q->query_id);
 		schema_set_meta(&h, "run", run_id);
+	}
+	/* A larger --max-record-size than the default: the stages' frame
+	 * limit follows it (stage.c). */
+	if (q->src.opt.max_record > DEFAULT_MAX_RECORD) {
+		snprintf(retain, sizeof retain, "%zu", q->src.opt.max_record);
+		schema_set_meta(&h, "max_record", retain);
 	}
 	schema_set_meta(&h, "source", q->src.spec);
 	if (q->ckpt_on) {
@@ -507,24 +546,26 @@ write_header(struct query *q)
 		output_failed(q, errno);
 }
 
-/* From here on SIGINT/SIGTERM only set a flag, seen between reads. */
+/* From here on SIGINT/SIGTERM only set a flag, seen between reads.
+ * SA_RESTART: a signal in the middle of a read or write resumes it. */
 static void
 catch_signals(struct query *q)
 {
 	struct sigaction sa;
-	sigset_t block;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &q->wait_mask);
+	sigprocmask(SIG_SETMASK, NULL, &q->wait_mask);
 	sigdelset(&q->wait_mask, SIGINT);
 	sigdelset(&q->wait_mask, SIGTERM);
+	q->test_mask = q->wait_mask;
+	sigaddset(&q->test_mask, SIGINT);
+	sigaddset(&q->test_mask, SIGTERM);
+	sigprocmask(SIG_SETMASK, &q->wait_mask, NULL);
 }
 
 /* The end of a checkpointed run: stdout is closed (the stages finish on
@@ -549,7 +590,7 @@ main(int argc, char **argv)
 	    OPT_MAX_FILES, OPT_LATEST_FIRST, OPT_PATTERN, OPT_CLEAN_SOURCE,
 	    OPT_RAMP_UP, OPT_CHECKPOINT, OPT_WAIT, OPT_RETAIN,
 	    OPT_BOOTSTRAP, OPT_STARTING_OFFSETS, OPT_INCLUDE_HEADERS,
-	    OPT_TIMEOUT, OPT_VERSION };
+	    OPT_TIMEOUT, OPT_SKIP_BAD, OPT_BAD_PATH, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "schema", required_argument, NULL, OPT_SCHEMA },
@@ -573,6 +614,8 @@ main(int argc, char **argv)
 		    OPT_STARTING_OFFSETS },
 		{ "include-headers", no_argument, NULL, OPT_INCLUDE_HEADERS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+		{ "bad-records-path", required_argument, NULL, OPT_BAD_PATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -583,6 +626,8 @@ main(int argc, char **argv)
 	static struct kafka_source_settings kafka;
 	struct schema user_schema;
 	const char *ddl = NULL, *format = "text", *checkpoint = NULL;
+	const char *bad_path = NULL;
+	enum badrec_mode bad_mode = BADREC_FAIL;
 	bool wait = false, retain_given = false;
 	int retain = CKPT_RETAIN_DEFAULT;
 	struct strbuf pipeline;
@@ -703,6 +748,14 @@ main(int argc, char **argv)
 				usage_error("-X: %s", q.err);
 			opt.given |= SOPT_KAFKA;
 			break;
+		case OPT_SKIP_BAD:
+			if (bad_mode == BADREC_FAIL)
+				bad_mode = BADREC_SKIP;
+			break;
+		case OPT_BAD_PATH:
+			bad_path = optarg;
+			bad_mode = BADREC_KEEP;	/* skips too */
+			break;
 		case 'h':
 			usage_exit(synopsis, EXIT_OK);
 		case OPT_VERSION:
@@ -735,6 +788,9 @@ main(int argc, char **argv)
 		    "--retain");
 	if (checkpoint != NULL && *checkpoint == '\0')
 		usage_error("--checkpoint: empty directory name");
+	if (bad_path != NULL && *bad_path == '\0')
+		usage_error("--bad-records-path: empty directory name");
+	badrec_init(&q.bad, bad_mode, bad_path);
 	opt.bounded = q.trigger == TRIGGER_ONCE ||
 	    q.trigger == TRIGGER_AVAILABLE_NOW;
 	if (q.trigger == TRIGGER_ONCE)
@@ -778,6 +834,18 @@ main(int argc, char **argv)
 			    q.src.name);
 		q.batch = sck_first_batch(&q.ck);
 	}
+	/* The query id names the bad-record files: stable with a
+	 * checkpoint, so that a replay rewrites the same file. */
+	if (q.ckpt_on)
+		snprintf(q.query_id, sizeof q.query_id, "%s",
+		    ckpt_query_id(q.ck.ck));
+	else if (uuid_random(q.query_id, q.err) < 0)
+		fail(&q, "%s", q.err);
+	if (badrec_start(&q.bad, q.query_id, q.batch, q.ckpt_on,
+	    q.err) < 0) {
+		schema_free(&user_schema);
+		fail(&q, "%s", q.err);
+	}
 	if (source_open(&q.src, q.err) < 0) {
 		schema_free(&user_schema);
 		fail(&q, "%s", q.err);
@@ -789,6 +857,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	fw_init(&q.out, STDOUT_FILENO);
 	ro_init(&q.o, &q.out, opt.include_timestamp);
+	if (bad_mode != BADREC_FAIL)
+		q.o.policy = &q.bad;
 	write_header(&q);
 	catch_signals(&q);
 

@@ -430,6 +430,7 @@ main(int argc, char **argv)
 	int c;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)prog_name();	/* getopt's messages name the command */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TIME:

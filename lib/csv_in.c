@@ -8,6 +8,15 @@
  * call per line but tells us which line a record starts on; we read that
  * from the parser's state (pstate 0 is libcsv's ROW_NOT_BEGUN, stable in
  * its public struct since 3.0).
+ *
+ * Bad records (record_out.h, badrec.h): a record with the wrong number of
+ * cells, a cell not of its type, malformed quoting, or a quote left open
+ * at the end goes to ro_bad(), named by the line it starts on.  When the
+ * policy skips it we go on with the next record: after malformed quoting
+ * the parser is started afresh at the next line (the rest of the line
+ * where the quoting broke belongs to the bad record).  The raw text of a
+ * record (its physical lines) is collected only when the policy keeps
+ * bad records.
  */
 #include <csv.h>
 #include <stdarg.h>
@@ -39,6 +48,7 @@ struct csv_in {
 	long line;		/* line being fed */
 	long start;		/* line the current record started on */
 	size_t record_bytes;	/* input bytes of the current record */
+	struct strbuf raw;	/* the current record's lines, when kept */
 	struct record_out *o;	/* where the callbacks write */
 	char *err;
 	int failed;
@@ -67,6 +77,7 @@ csv_in_new(const struct schema *schema, bool header, const char *name,
 	c->max_record = max_record;
 	c->skip_header = header;
 	sb_init(&c->bytes);
+	sb_init(&c->raw);
 	/* Allocate now: on_row() points into bytes.buf even when every
 	 * cell is empty, and NULL + 0 is UB (tests/fuzz/fuzz_csv). */
 	sb_grow(&c->bytes, 0);
@@ -80,6 +91,7 @@ csv_in_free(struct csv_in *c)
 		return;
 	csv_free(&c->p);
 	sb_free(&c->bytes);
+	sb_free(&c->raw);
 	free(c->cell);
 	free(c);
 }
@@ -104,10 +116,11 @@ on_cell(void *s, size_t len, void *data)
 		sb_add(&c->bytes, s, len);
 }
 
-/* Keep the first error, naming the line the record starts on. */
+/* The current record is bad: hand it to the policy, naming the line it
+ * starts on; keep the error when the policy does not skip it. */
 __attribute__((format(printf, 2, 3)))
 static void
-fail(struct csv_in *c, const char *fmt, ...)
+bad(struct csv_in *c, const char *fmt, ...)
 {
 	char msg[ERRBUF_SIZE];
 	va_list ap;
@@ -115,8 +128,29 @@ fail(struct csv_in *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	seterr(c->err, "%s:%ld: %s", c->name, c->start, msg);
-	c->failed = 1;
+	if (ro_bad(c->o, c->name, c->start, c->raw.buf, c->raw.len, msg,
+	    c->err) < 0)
+		c->failed = 1;
+}
+
+/* Forget the cells collected (a record done with, or dropped). */
+static void
+drop_cells(struct csv_in *c)
+{
+	c->ncells = 0;
+	sb_reset(&c->bytes);
+}
+
+/* Start the parser afresh (after malformed quoting was skipped). */
+static void
+restart(struct csv_in *c)
+{
+	csv_free(&c->p);
+	if (csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL)
+	    != 0)
+		die(EXIT_RUNTIME, "out of memory (csv parser)");
+	csv_set_space_func(&c->p, no_space);
+	drop_cells(c);
 }
 
 static void
@@ -135,9 +169,9 @@ on_row(int term, void *data)
 		goto done;
 	}
 	if (c->ncells != s->nfields) {
-		fail(c, "record has %zu fields, the schema has %zu", c->ncells,
+		bad(c, "record has %zu fields, the schema has %zu", c->ncells,
 		    s->nfields);
-		return;
+		goto done;
 	}
 	w = ro_begin(c->o);
 	for (size_t i = 0; i < c->ncells; i++) {
@@ -149,25 +183,33 @@ on_row(int term, void *data)
 		if (cell->null || (cell->len == 0 && t != TYPE_STRING)) {
 			fw_null(w);
 		} else if (value_write_text(w, t, text, cell->len, verr) < 0) {
-			fail(c, "%s: %s", s->fields[i].name, verr);
-			return;
+			bad(c, "%s: %s", s->fields[i].name, verr);
+			goto done;
 		}
 	}
 	ro_commit(c->o);
 done:
-	c->ncells = 0;
-	sb_reset(&c->bytes);
+	drop_cells(c);
 }
 
+/* csv_parse() stopped early: malformed quoting is a bad record (skipped
+ * or not); anything else (out of memory) is an error. */
 static int
 parse_error(struct csv_in *c, char *err)
 {
-	if (csv_error(&c->p) == CSV_EPARSE)
-		return seterr(err, "%s:%ld: malformed csv: a quote inside an "
-		    "unquoted field, or text after a closing quote", c->name,
-		    c->line);
-	return seterr(err, "%s:%ld: csv: %s", c->name, c->line,
-	    csv_strerror(csv_error(&c->p)));
+	if (csv_error(&c->p) != CSV_EPARSE)
+		return seterr(err, "%s:%ld: csv: %s", c->name, c->line,
+		    csv_strerror(csv_error(&c->p)));
+	if (c->line == c->start)
+		bad(c, "malformed csv: a quote inside an unquoted field, or "
+		    "text after a closing quote");
+	else
+		bad(c, "malformed csv on line %ld: a quote inside an unquoted "
+		    "field, or text after a closing quote", c->line);
+	if (c->failed)
+		return -1;
+	restart(c);
+	return 0;
 }
 
 int
@@ -181,6 +223,7 @@ csv_in_line(struct csv_in *c, const char *p, size_t n, long line,
 	if (c->p.pstate == ROW_NOT_BEGUN) {
 		c->start = line;
 		c->record_bytes = 0;
+		sb_reset(&c->raw);
 	}
 	c->record_bytes += n;
 	if (c->max_record > 0 && c->record_bytes > c->max_record)
@@ -188,6 +231,8 @@ csv_in_line(struct csv_in *c, const char *p, size_t n, long line,
 		    "(--max-record-size)", c->name, c->start, c->max_record);
 	c->o = o;
 	c->err = err;
+	if (ro_wants_raw(o))
+		sb_add(&c->raw, p, n);
 	if (csv_parse(&c->p, p, n, on_cell, on_row, c) != n && !c->failed)
 		return parse_error(c, err);
 	return c->failed ? -1 : 0;
@@ -201,9 +246,17 @@ csv_in_finish(struct csv_in *c, struct record_out *o, char *err)
 		    c->name);
 	c->o = o;
 	c->err = err;
-	if (csv_fini(&c->p, on_cell, on_row, c) != 0 && !c->failed)
-		return seterr(err, "%s:%ld: unterminated quoted field (the "
-		    "record starts on line %ld)", c->name, c->line, c->start);
+	if (csv_fini(&c->p, on_cell, on_row, c) != 0 && !c->failed) {
+		if (c->line == c->start)
+			bad(c, "unterminated quoted field");
+		else
+			bad(c, "unterminated quoted field (the record starts "
+			    "on line %ld, the input ends on line %ld)",
+			    c->start, c->line);
+		if (c->failed)
+			return -1;
+		restart(c);
+	}
 	return c->failed ? -1 : 0;
 }
 

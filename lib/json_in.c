@@ -3,6 +3,10 @@
  *
  * jansson builds a tree per line (it allocates; that is the price of
  * JSON at the edge, see DESIGN.md 2); everything of ours is reused.
+ *
+ * A bad line (invalid JSON, not an object, a value not of its field's
+ * type) goes to ro_bad() with the line as its raw text; when the policy
+ * skips it, json_in_line() returns 0 as for a good line.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -153,33 +157,40 @@ json_in_line(struct json_in *j, const char *p, size_t n, long line,
 	struct frame_writer *w;
 	json_error_t jerr;
 	json_t *obj;
-	char verr[ERRBUF_SIZE];
+	char verr[ERRBUF_SIZE], why[ERRBUF_SIZE];
 	int rc = 0;
+	bool bad = false;
 
 	if (blank(p, n))
 		return 0;
 	obj = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-	if (obj == NULL)
-		return seterr(err, "%s:%ld: invalid JSON at column %d: %s",
-		    j->name, line, jerr.column, jerr.text);
+	if (obj == NULL) {
+		seterr(verr, "invalid JSON at column %d: %s", jerr.column,
+		    jerr.text);
+		return ro_bad(o, j->name, line, p, n, verr, err);
+	}
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return seterr(err, "%s:%ld: expected a JSON object, one per "
-		    "line", j->name, line);
+		return ro_bad(o, j->name, line, p, n, "expected a JSON object, "
+		    "one per line", err);
 	}
 	w = ro_begin(o);
-	for (size_t i = 0; i < s->nfields && rc == 0; i++) {
+	for (size_t i = 0; i < s->nfields && !bad; i++) {
 		json_t *v = json_object_get(obj, s->fields[i].name);
 
 		ro_room(o, ro_field_room(0));
-		if (v == NULL || json_is_null(v))
+		if (v == NULL || json_is_null(v)) {
 			fw_null(w);
-		else if (write_value(j, o, w, s->fields[i].type, v, verr) < 0)
-			rc = seterr(err, "%s:%ld: %s: %s", j->name, line,
-			    s->fields[i].name, verr);
+		} else if (write_value(j, o, w, s->fields[i].type, v, verr) <
+		    0) {
+			seterr(why, "%s: %s", s->fields[i].name, verr);
+			bad = true;
+		}
 	}
 	json_decref(obj);
-	if (rc == 0)
+	if (bad)
+		rc = ro_bad(o, j->name, line, p, n, why, err);
+	else
 		ro_commit(o);
 	return rc;
 }

@@ -9,7 +9,8 @@
  *                     {"topic":{"0":23,"1":-2}}, parsed and formatted;
  *   kafka_consumer_*  reads the partitions of some topics, each from a
  *                     given offset, optionally only up to the end offsets
- *                     seen at start (available-now);
+ *                     seen at start (available-now); or, in a consumer
+ *                     group, the partitions Kafka gives this copy;
  *   kafka_producer_*  writes to one topic, one transaction per batch
  *                     (transactional.id) or idempotently without one.
  *
@@ -108,6 +109,11 @@ struct kafka_consumer_opts {
 	 * when every partition (with a group: every partition assigned to
 	 * this copy, once it has an assignment) got there. */
 	bool bounded;
+	/* Replaying a batch exactly: absolute end offsets (exclusive) per
+	 * partition, instead of the end offsets seen at start; a partition
+	 * not named is not read.  Implies bounded; not with a group.  May be
+	 * NULL; not owned. */
+	const rd_kafka_topic_partition_list_t *until;
 	const char *group;	/* consumer group id; NULL: no group */
 };
 
@@ -116,7 +122,8 @@ struct kafka_consumer;
 struct kafka_consumer *kafka_consumer_new(const struct kafka_conf *kc,
     const struct kafka_consumer_opts *opts, char *err);
 /* Check that the cluster answers and every topic exists (within the
- * timeout), resolve the starting offsets, note the end offsets, assign. */
+ * timeout), resolve the starting offsets, note the end offsets, assign
+ * (or, with a group, subscribe: partitions come with later polls). */
 int kafka_consumer_start(struct kafka_consumer *c, char *err);
 /* Wait up to timeout_ms for the first message, then take whatever else is
  * already there, up to max in all.  Returns how many were stored in msgs
@@ -132,7 +139,8 @@ void kafka_messages_destroy(rd_kafka_message_t **msgs, int n);
  * wake-up is never lost: librdkafka writes again for what comes after. */
 int kafka_consumer_fd(const struct kafka_consumer *c);
 void kafka_consumer_clear_fd(struct kafka_consumer *c);
-/* Bounded mode: every partition reached the end offset seen at start. */
+/* Bounded mode: every partition read (see bounded above) reached the end
+ * offset seen at start.  Always false unbounded. */
 bool kafka_consumer_done(const struct kafka_consumer *c);
 /* The next offset to read per partition: the start offsets after
  * start(), then one past each message returned; with a group,
@@ -238,8 +246,9 @@ rd_kafka_topic_partition_list_t *kafka_producer_end_offsets(
 /* Messages delivered so far. */
 int64_t kafka_producer_delivered(const struct kafka_producer *p);
 rd_kafka_t *kafka_producer_handle(struct kafka_producer *p);
-/* Abort an open transaction, wait (bounded) for outstanding deliveries
- * and destroy the handle. */
+/* Abort an open transaction, drop what was sent but not committed
+ * (commit() is the only promise of delivery; waiting here could hang on a
+ * dead cluster) and destroy the handle.  NULL is fine. */
 void kafka_producer_free(struct kafka_producer *p);
 
 #endif

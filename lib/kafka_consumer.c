@@ -1,11 +1,13 @@
 /*
  * kafka_consumer.c: read every partition of some topics from given
- * offsets, optionally only up to the end offsets seen at start.
+ * offsets, optionally only up to the end offsets seen at start; or, with
+ * a consumer group, the partitions Kafka gives this copy.
  *
- * Why assign and not subscribe: the source's checkpoint owns the offsets
- * (Spark keeps them in offsets/N too, never in the group), so there is
- * nothing to rebalance or commit.  librdkafka still wants a group.id for
- * assign(); "runnel" is set by default and never joined or committed to.
+ * Without a group, why assign and not subscribe: the source's checkpoint
+ * owns the offsets (Spark keeps them in offsets/N too, never in a group),
+ * so there is nothing to rebalance or commit.  librdkafka still wants a
+ * group.id for assign(); "runnel" is set by default and never joined or
+ * committed to.
  *
  * Where the available-now stop comes from: the end offsets are read with
  * query_watermark_offsets() before assign(), so records written later are
@@ -24,6 +26,10 @@
  * partition may have moved on in another copy meanwhile.  The end
  * offsets of every partition are still read at start, so available-now
  * ends when the partitions this copy holds are read up to them.
+ *
+ * Replaying a batch (until): the same stop, at the batch's recorded end
+ * offsets instead of the watermarks, so the replay returns exactly the
+ * records the batch had, whatever was written since.
  *
  * Positions are kept per partition in one list (topic order, then
  * partition order), found from a message by the topic's index, cached by
@@ -52,6 +58,7 @@ struct kafka_consumer {
 	int64_t all_offset;	/* -2 earliest, -1 latest, unless spec */
 	rd_kafka_topic_partition_list_t *spec;	/* JSON starting offsets */
 	rd_kafka_topic_partition_list_t *resume;	/* copy, or NULL */
+	rd_kafka_topic_partition_list_t *until;		/* copy, or NULL */
 	bool bounded;
 	bool started;
 	char *group;		/* NULL: assign everything ourselves */
@@ -127,6 +134,14 @@ kafka_consumer_new(const struct kafka_conf *kc,
 	}
 	if (opts->resume != NULL)
 		c->resume = rd_kafka_topic_partition_list_copy(opts->resume);
+	if (opts->until != NULL) {
+		if (opts->group != NULL) {
+			seterr(err, "a group cannot replay a batch exactly");
+			goto fail;
+		}
+		c->until = rd_kafka_topic_partition_list_copy(opts->until);
+		c->bounded = true;
+	}
 	if (opts->group != NULL) {
 		const char *forced[] = {
 			"enable.partition.eof", "true",
@@ -317,6 +332,18 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 			    (int)tp->partition, (long long)at, (long long)hi);
 		c->starts->elems[i].offset = at;
 		tp->offset = at;
+		if (c->until != NULL) {
+			r = rd_kafka_topic_partition_list_find(c->until,
+			    tp->topic, tp->partition);
+			if (r != NULL && (r->offset < at || r->offset > hi))
+				return seterr(err, "topic '%s' partition %d: "
+				    "cannot replay up to offset %lld: the "
+				    "partition holds %lld to %lld", tp->topic,
+				    (int)tp->partition, (long long)r->offset,
+				    (long long)at, (long long)hi);
+			hi = r != NULL ? r->offset : at;
+			c->ends->elems[i].offset = hi;
+		}
 		if (c->bounded && at >= hi)
 			mark_done(c, i);
 	}
@@ -394,6 +421,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 {
 	struct kafka_consumer *c = opaque;
 	rd_kafka_topic_partition_t *tp, *r;
+	const char *proto = rd_kafka_rebalance_protocol(rk);
+	bool coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
+	rd_kafka_error_t *error;
 	int i, idx;
 
 	c->rebalances++;
@@ -402,7 +432,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 			if ((idx = tp_index(c, parts->elems[i].topic,
 			    parts->elems[i].partition)) >= 0)
 				c->assigned[idx] = 0;
-		rd_kafka_assign(rk, NULL);
+		if (!coop) {
+			rd_kafka_assign(rk, NULL);
+		} else if ((error = rd_kafka_incremental_unassign(rk, parts)) !=
+		    NULL) {
+			kafka_log_note(&c->log, rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+		}
 		return;
 	}
 	for (i = 0; i < parts->cnt; i++) {
@@ -428,7 +464,14 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		}
 	}
 	c->assigned_once = true;
-	rd_kafka_assign(rk, parts);
+	/* -X partition.assignment.strategy=cooperative-sticky moves only
+	 * the partitions that change hands. */
+	if (!coop) {
+		rd_kafka_assign(rk, parts);
+	} else if ((error = rd_kafka_incremental_assign(rk, parts)) != NULL) {
+		kafka_log_note(&c->log, rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
 }
 
 /* Errors after which the source cannot go on: the data it must read are
@@ -701,6 +744,8 @@ kafka_consumer_free(struct kafka_consumer *c)
 		rd_kafka_topic_partition_list_destroy(c->spec);
 	if (c->resume != NULL)
 		rd_kafka_topic_partition_list_destroy(c->resume);
+	if (c->until != NULL)
+		rd_kafka_topic_partition_list_destroy(c->until);
 	if (c->starts != NULL)
 		rd_kafka_topic_partition_list_destroy(c->starts);
 	if (c->ends != NULL)

@@ -465,13 +465,20 @@ kafka_producer_handle(struct kafka_producer *p)
 void
 kafka_producer_free(struct kafka_producer *p)
 {
-	char buf[ERRBUF_SIZE];
-
 	if (p == NULL)
 		return;
 	if (p->rk != NULL) {
-		if (p->in_txn)
-			kafka_producer_abort(p, buf);
+		/* Bounded by --timeout: on the way out after an error the
+		 * cluster may be gone; a restart's init_transactions() aborts
+		 * what is left open anyway. */
+		if (p->txn_id != NULL && p->in_txn) {
+			rd_kafka_error_t *error;
+
+			p->in_txn = false;
+			error = rd_kafka_abort_transaction(p->rk, p->timeout_ms);
+			if (error != NULL)
+				rd_kafka_error_destroy(error);
+		}
 		/* What was not committed is dropped: commit() is the only
 		 * promise of delivery.  Waiting here could hang on a dead
 		 * cluster. */

@@ -95,3 +95,36 @@ ro_raw_lines(struct record_out *o, const char *p, size_t n, uint64_t nrows)
 		n -= (size_t)k;
 	}
 }
+
+int
+ro_bad(struct record_out *o, const char *name, long line, const char *raw,
+    size_t n, const char *reason, char *err)
+{
+	struct bad_origin here = { .path = name, .line = line };
+	const struct bad_origin *w = o->kafka_origin ? &o->origin : &here;
+
+	if (badrec_add(o->policy, w, raw, n, reason, err) < 0)
+		return -1;
+	o->rows++;
+	o->bad++;
+	return 0;
+}
+
+void
+ro_origin_kafka(struct record_out *o, const char *topic, int32_t partition,
+    int64_t offset)
+{
+	o->kafka_origin = true;
+	o->origin.path = NULL;
+	o->origin.line = 0;
+	o->origin.topic = topic;
+	o->origin.partition = partition;
+	o->origin.offset = offset;
+}
+
+void
+ro_origin_clear(struct record_out *o)
+{
+	o->kafka_origin = false;
+	memset(&o->origin, 0, sizeof o->origin);
+}

@@ -17,9 +17,24 @@
  *            data frame, so runs of such lines are copied as they are,
  *            which is what keeps ssrc far cheaper than the stages after it.
  *
+ * Bad records (badrec.h): a reader that finds a record bad calls ro_bad()
+ * instead of committing it.  Under the default policy (o->policy NULL or
+ * fail) that is the reader's error; under skip or keep the record is
+ * counted (o->bad) and the reader goes on.  A bad record counts in
+ * o->rows too: rows are the records TAKEN into the batch, written or
+ * skipped, so that the batch's row limit and the replay of a logged batch
+ * (which reads exactly its logged number of rows) take the same records
+ * whatever their fate; the rows written are rows - bad.
+ *
+ * Origins: a reader names a bad record by its input name and line
+ * ("in/a.csv", 3).  A source whose records are not lines of a stream
+ * (Kafka) calls ro_origin_kafka() before handing a message to a reader,
+ * and bad records then name the message ("topic 't' partition 0 offset
+ * 41") instead; ro_origin_clear() after.
+ *
  * Invariants: between calls o->w is at a record boundary (no field of an
  * unfinished record in it); the scratch writer never flushes (ro_room()
- * grows it first), because its fd is -1.
+ * grows it first), because its fd is -1; bad <= rows.
  */
 #ifndef RUNNEL_RECORD_OUT_H
 #define RUNNEL_RECORD_OUT_H
@@ -28,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "badrec.h"
 #include "frame.h"
 
 struct record_out {
@@ -35,7 +51,12 @@ struct record_out {
 	bool add_timestamp;	/* append the arrival time as a last field */
 	int64_t arrival;	/* wall-clock micros of the read that brought
 				   the current input */
-	uint64_t rows;		/* records written in the current batch */
+	uint64_t rows;		/* records taken into the current batch:
+				   written, or bad and skipped */
+	uint64_t bad;		/* of those, the bad ones */
+	struct badrec *policy;	/* NULL: fail on a bad record */
+	bool kafka_origin;	/* bad records come from origin (Kafka) */
+	struct bad_origin origin;
 	struct frame_writer scratch;
 };
 
@@ -66,5 +87,29 @@ void ro_commit(struct record_out *o);
  */
 void ro_raw_lines(struct record_out *o, const char *p, size_t n,
     uint64_t nrows);
+
+/*
+ * The record that starts on line line of input name is bad: raw[0..n) is
+ * its text (NULL is fine when ro_wants_raw() is false), reason says why
+ * ("age: 'x' is not an INT").  Returns -1 with err = "NAME:LINE: REASON"
+ * under the fail policy; 0 when the policy skipped it (the reader drops
+ * the record and goes on); -1 with err when keeping it failed (I/O).
+ * Nothing of the record may have been committed.
+ */
+int ro_bad(struct record_out *o, const char *name, long line,
+    const char *raw, size_t n, const char *reason, char *err);
+/* Does the policy want bad records' raw text (a reader keeps it only
+ * then, to spare the copy)? */
+static inline bool
+ro_wants_raw(const struct record_out *o)
+{
+	return badrec_wants_raw(o->policy);
+}
+
+/* Kafka's hook: bad records found until ro_origin_clear() come from this
+ * message (topic must stay valid until then). */
+void ro_origin_kafka(struct record_out *o, const char *topic,
+    int32_t partition, int64_t offset);
+void ro_origin_clear(struct record_out *o);
 
 #endif

@@ -78,6 +78,34 @@ stage_render_if_terminal(void)
 	atexit(wait_console);
 }
 
+/*
+ * The longest frame a stage accepts.  ssrc refuses input records longer
+ * than --max-record-size (64 MiB unless @max_record in the header says
+ * otherwise); escaping can double a record's bytes on the wire (a record
+ * of TABs), and other fields (a timestamp, window bounds, a count) add a
+ * little, so a frame may be twice the record plus some slack.  A stage
+ * must never refuse what ssrc let through: that would be a failure
+ * between stages, not bad input.
+ */
+static size_t
+frame_limit(const struct schema *s)
+{
+	const char *m = schema_meta(s, "max_record");
+	unsigned long long rec = FRAME_DEFAULT_MAX_LINE;
+
+	if (m != NULL) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(m, &end, 10);
+		if (errno == 0 && *end == '\0' && end != m && v > rec &&
+		    v < SIZE_MAX / 4)
+			rec = v;
+	}
+	return (size_t)(2 * rec + (1 << 20));
+}
+
 void
 stage_open_sink(struct stage *st)
 {
@@ -98,6 +126,7 @@ stage_open_sink(struct stage *st)
 		    " (is the input from ssrc?)", st->frame.text);
 	if (header_decode(&st->frame, &st->schema, st->err) < 0)
 		die(EXIT_RUNTIME, "stdin:1: bad header: %s", st->err);
+	st->in.max_line = frame_limit(&st->schema);
 }
 
 void

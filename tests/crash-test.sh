@@ -11,6 +11,8 @@
 # a watermark -> scount --mode append -> file sink).  Exit 0 when every
 # scenario matched; the last line says how many kills were survived.
 set -u
+# bash reports each job it reaps after a kill -9; those lines are noise here
+exec 2> >(grep -v --line-buffered " Killed " >&2)
 KILLS=20 SEED=$$ ONLY=
 while [ $# -gt 1 ]; do
 	case "$1" in

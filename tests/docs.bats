@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The documentation keeps its promises: man pages lint clean, each
-# command's --help is its man page's SYNOPSIS, the README shows how to start,
-# `make install` installs commands and pages, and the demo runs.
+# command's --help is its man page's SYNOPSIS, every ssrc/ssink option of
+# the user contract (CLI.md) is documented and accepted, the README shows
+# how to start, `make install` installs commands and pages, the pages'
+# examples hold, and the demo runs.
 # Every check loops over what exists (man/*, cmd/*.c), so a new command is
 # covered without editing this file.
 
@@ -159,6 +161,89 @@ nospace() {
 	[ -z "$(find "$dest" -mindepth 1 -maxdepth 1 ! -name usr)" ]
 }
 
+# --- CLI.md's options exist -----------------------------------------------
+
+# The user contract (/work/shared/CLI.md, beside the repository); RUNNEL_CLI
+# names another copy.
+cli_md() {
+	printf '%s\n' "${RUNNEL_CLI:-$RUNNEL_ROOT/../shared/CLI.md}"
+}
+
+# cli_options CMD: the options CLI.md names in CMD's section ("## CMD ..."),
+# one a line: --long-name, or -X for a short option written as `-X ...`.
+cli_options() {
+	awk -v cmd="$1" '/^## / { in_cmd = ($2 == cmd); next } in_cmd' "$(cli_md)" |
+	    grep -oE '(^|[^[:alnum:]-])--[a-z][a-z0-9-]*[a-z0-9]|`-[A-Za-z][ `]' |
+	    sed -E 's/^[^-]*//; s/[ `]$//' | sort -u
+}
+
+# unknown_option CMD OPT: true when CMD says it does not know OPT.  OPT is
+# the last argument, so an option that takes a value complains about the
+# missing value instead (it was recognized); one that takes none runs on
+# an empty stdin and ends at once.  ssrc gets SOURCE "-" first.
+unknown_option() {
+	local operand=()
+	[ "$1" = ssrc ] && operand=(-)
+	timeout 10 "$RUNNEL_BUILD/bin/$1" "${operand[@]}" "$2" </dev/null 2>&1 >/dev/null |
+	    grep -qiE '(unrecognized|unknown|invalid|ambiguous) option|not recognized'
+}
+
+# man_mentions PAGE OPT: the rendered page names OPT as a whole word.
+man_mentions() {
+	mandoc -Tascii "$1" | col -b |
+	    grep -qE -- "(^|[^[:alnum:]-])$2([^[:alnum:]-]|\$)"
+}
+
+# Options CLI.md promises that are not built yet (reported to the lead).
+# Remove an entry when it lands; the test then holds it to the contract.
+PENDING_OPTIONS="
+ssrc --max-offsets-per-trigger
+ssrc --group
+ssrc --skip-bad
+ssrc --bad-records-path
+ssink --bootstrap-servers
+ssink --key
+ssink --value
+ssink -X
+"
+
+@test "every ssrc and ssink option in CLI.md is in the man page and known to the command" {
+	[ -r "$(cli_md)" ] || skip "no CLI.md at $(cli_md) (set RUNNEL_CLI)"
+	bad="" pending="" n=0
+	for cmd in ssrc ssink; do
+		# The detection works: a made-up option is reported as unknown.
+		unknown_option "$cmd" --runnel-no-such-option ||
+		    fail "$cmd: an unknown long option is not reported as such"
+		unknown_option "$cmd" -Q ||
+		    fail "$cmd: an unknown short option is not reported as such"
+		opts=$(cli_options "$cmd")
+		[ -n "$opts" ] || fail "no options found for $cmd in $(cli_md)"
+		for opt in $opts; do
+			n=$((n + 1))
+			why=""
+			man_mentions "man/$cmd.1" "$opt" ||
+			    why+=" not in man/$cmd.1;"
+			if unknown_option "$cmd" "$opt"; then
+				why+=" '$cmd $opt' is an unknown option;"
+			elif [[ $opt == --* ]] &&
+			    ! grep -qF "\"${opt#--}\"" "cmd/$cmd.c" lib/*.c; then
+				# getopt_long takes a unique prefix: the name
+				# must be the option's own, not a longer one's.
+				why+=" no option named exactly '${opt#--}' in the source;"
+			fi
+			[ -n "$why" ] || continue
+			if grep -qx "$cmd $opt" <<<"$PENDING_OPTIONS"; then
+				pending+=" $cmd $opt,"
+			else
+				bad+="$cmd $opt:$why"$'\n'
+			fi
+		done
+	done
+	[ -z "$bad" ] || fail "options of CLI.md:"$'\n'"$bad"
+	[ "$n" -ge 10 ] || fail "only $n options found in $(cli_md)"
+	[ -z "$pending" ] || skip "not built yet:${pending%,}"
+}
+
 # --- The examples in the pages hold -------------------------------------
 
 # Frame taps (runnel(5)): rows ssrc read, epochs, late rows dropped.
@@ -261,7 +346,7 @@ emitted() {
 	    fail "no '\\.w inf' right before the final epoch: $output"
 }
 
-@test "make demo: word count batches grow, windows close, the late row is dropped" {
+@test "make demo: word count batches grow, windows close, the late row is dropped, cron runs add up" {
 	run sh tests/demo.sh "$RUNNEL_BUILD/bin"
 	assert_success
 	# Three word-count batches; "the" grows with each part of the story.
@@ -278,4 +363,13 @@ emitted() {
 	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ] && [ "$c" -lt "$e" ]
 	[ "$(grep -c 'kitchen|' <<<"$output")" -eq 4 ]
 	assert_line -- '--- late rows dropped in all: 1 (swindow.dropped in the epoch frames)'
+	# The cron mode: each run reads only the new file, counts go on from
+	# the checkpoint, one part file per data batch; a run with nothing
+	# new adds none.
+	assert_line '    committed up to batch 1; part files in out/: 1 (+1)'
+	assert_line '    newest part file, top words: the 46, and 14, a 10, of 9, it 6'
+	assert_line '    newest part file, top words: the 75, and 24, a 18, of 11, in 10'
+	assert_line '    committed up to batch 5; part files in out/: 3 (+1)'
+	assert_line '    committed up to batch 6; part files in out/: 3 (+0)'
+	[ "$(grep -c 'top words: the 105, and 34, a 28, it 18, of 16$' <<<"$output")" -eq 2 ]
 }

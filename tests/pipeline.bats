@@ -88,3 +88,11 @@ PY
 	run script -qec "export RUNNEL_FRAMES=1; ssrc - <$TMP/in | ssplit | scount" /dev/null
 	assert_output --partial '\.h'
 }
+
+@test "a bad option is reported under the command's own name, exit 2" {
+	for cmd in ssrc ssplit swindow scount ssink; do
+		run --separate-stderr "$RUNNEL_BUILD/bin/$cmd" --bogus
+		[ "$status" -eq 2 ] || fail "$cmd: status $status"
+		[[ "$stderr" == "$cmd: "* ]] || fail "$cmd: stderr '$stderr'"
+	done
+}

@@ -146,8 +146,8 @@ check_numbers(const uint8_t *data, size_t size)
 		fw_init(&w, -1);
 		fw_f64(&w, d);
 		FUZZ_ASSERT(parse_f64_text(w.buf, w.len, &d2) == 0 &&
-		    (d2 == d || (isnan(d) && isnan(d2))) &&
-		    signbit(d2) == signbit(d),
+		    ((d2 == d && signbit(d2) == signbit(d)) ||
+		    (isnan(d) && isnan(d2))),	/* a NaN has no sign */
 		    "fw_f64 wrote '%.*s'", (int)w.len, w.buf);
 		free(w.buf);
 	}

@@ -429,6 +429,42 @@ test_start_offsets(void)
 	CHECK(c == NULL && CONTAINS(err, "starting offsets: '{bad': not valid "
 	    "JSON"), "bad JSON refused by kafka_consumer_new");
 
+	/* Replaying a batch: from 3 up to 6 exactly, though 10 are there. */
+	{
+		static const char *topics[1] = { "t1" };
+		rd_kafka_topic_partition_list_t *until;
+		struct kafka_conf kc;
+		struct kafka_consumer_opts co = { .topics = topics,
+		    .ntopics = 1, .starting_offsets = "{\"t1\":{\"0\":3}}" };
+
+		until = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(until, "t1", 0)->offset = 6;
+		co.until = until;
+		conf_for(&kc, servers);
+		c = kafka_consumer_new(&kc, &co, err);
+		CHECK(c != NULL && kafka_consumer_start(c, err) == 0,
+		    "replay consumer started");
+		n = c ? drain(c, -1, 100, vals, 20, NULL) : -1;
+		CHECK(n == 3 && vals[0] && strcmp(vals[0], "a-3") == 0 &&
+		    vals[2] && strcmp(vals[2], "a-5") == 0 &&
+		    kafka_consumer_done(c) &&
+		    offset_of(kafka_consumer_positions(c), "t1", 0) == 6,
+		    "replay returns offsets 3, 4, 5 and stops at 6");
+		free_vals(vals, 20);
+		kafka_consumer_free(c);
+		until->elems[0].offset = 11;
+		c = kafka_consumer_new(&kc, &co, err);
+		CHECK(c != NULL && kafka_consumer_start(c, err) < 0 &&
+		    CONTAINS(err, "cannot replay up to offset 11: the partition "
+		    "holds 3 to 10"), "replay past the end refused");
+		kafka_consumer_free(c);
+		co.group = "g";
+		CHECK(kafka_consumer_new(&kc, &co, err) == NULL,
+		    "replay refused with a group");
+		rd_kafka_topic_partition_list_destroy(until);
+		kafka_conf_free(&kc);
+	}
+
 	/* A checkpoint's offsets win over the starting offsets. */
 	resume = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(resume, "t1", 0)->offset = 9;
