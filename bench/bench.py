@@ -142,6 +142,23 @@ def main():
     win["ratio_runnel_mawk"] = win["runnel"]["median_s"] / win["mawk"]["median_s"]
     res["windowed"] = win
 
+    # Checkpoint overhead: the same word count from a file source, committing
+    # every batch (offsets, scount state, commit, all fsynced) or not.
+    wdir = os.path.join(data, f"words-{a.mb}mb.d")
+    if not os.path.exists(wdir):
+        os.makedirs(wdir)
+        os.link(words, os.path.join(wdir, "words.txt"))
+    ck = os.path.join(data, "ck")
+    wc_file = (f"{b}/ssrc file:{wdir} --trigger available-now {{ck}} | {b}/ssplit"
+               f" | {b}/scount --mode update | {b}/ssink - --format csv > /dev/null")
+    ckr = {"without": timed(wc_file.format(ck=""), a.runs, env),
+           "with": timed(f"rm -rf {ck}; " + wc_file.format(ck=f"--checkpoint {ck}"),
+                         a.runs, env)}
+    subprocess.run(["rm", "-rf", ck])
+    ckr["overhead"] = ckr["with"]["median_s"] / ckr["without"]["median_s"] - 1
+    ckr["batches"] = -(-sum(1 for _ in open(words, "rb")) // 100000)
+    res["checkpoint"] = ckr
+
     res["latency"] = latency(b, 10000, 3 if a.quick else 10)
 
     mem = {}
@@ -172,6 +189,10 @@ def main():
     row("5-min windows, append: runnel", win["runnel"], "events", nevents)
     row("5-min windows: mawk", win["mawk"], "events", nevents)
     print(f"{'  ratio runnel/mawk':<34}{win['ratio_runnel_mawk']:>8.2f}")
+    row("word count, file source", ckr["without"], "words", nwords)
+    row("  ... --checkpoint every batch", ckr["with"], "words", nwords)
+    print(f"{'  checkpoint overhead':<34}{ckr['overhead']*100:>7.1f}%   ({ckr['batches']} batches;"
+          f" target < 10 %)")
     L = res["latency"]
     if "p50_ms" in L:
         print(f"{'latency socket->ssink @10k/s':<34}p50 {L['p50_ms']:.2f} ms, p99 {L['p99_ms']:.2f} ms"

@@ -174,9 +174,15 @@ make_dirs(struct file_sink *f, char *path, char *err)
 		} else {
 			struct stat st;
 
-			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			/* lstat: a symlink someone placed at a partition
+			 * directory's name would take the rows elsewhere. */
+			if (lstat(path, &st) < 0)
+				st.st_mode = 0;
+			if (!S_ISDIR(st.st_mode)) {
 				seterr(err, "cannot create directory '%s': %s",
-				    path, "File exists");
+				    path, S_ISLNK(st.st_mode) ? "a symbolic "
+				    "link is there (refusing to follow it)" :
+				    "File exists");
 				*p = c;
 				return -1;
 			}
@@ -288,6 +294,27 @@ remove_dead_temps(const char *dir, int depth)
 	closedir(d);
 }
 
+/*
+ * DIR itself is the user's to name (it may be a symlink), but what the
+ * sink creates inside it is not followed through a symlink someone else
+ * placed: the manifest directory here, partition directories in
+ * make_dirs().
+ */
+static int
+check_manifest_dir(struct file_sink *f, char *err)
+{
+	struct stat st;
+	int rc = 0;
+
+	sb_reset(&f->path);
+	sb_addf(&f->path, "%s/%s", f->dir, MANIFEST_DIR);
+	if (lstat(f->path.buf, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = seterr(err, "cannot use directory '%s': %s", f->path.buf,
+		    S_ISLNK(st.st_mode) ? "a symbolic link is there (refusing "
+		    "to follow it)" : strerror(ENOTDIR));
+	return rc;
+}
+
 static void
 add_ddl(struct strbuf *sb, const struct field *fd)
 {
@@ -350,7 +377,7 @@ file_open(const struct sink_options *o, const struct schema *s, char *err)
 	sb_init(&f->tmp);
 	sb_init(&f->path);
 	f->m.lock_fd = -1;
-	if (make_data_dir(f->dir, err) < 0 ||
+	if (make_data_dir(f->dir, err) < 0 || check_manifest_dir(f, err) < 0 ||
 	    manifest_open(&f->m, f->dir, f->query_id, err) < 0) {
 		sink_file.close(f, false, NULL);
 		return NULL;

@@ -1,5 +1,6 @@
 # Common setup for every bats suite: assertions, the built commands first
 # in PATH, a C locale and a scratch directory.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
