@@ -156,7 +156,7 @@ def main():
                          a.runs, env)}
     subprocess.run(["rm", "-rf", ck])
     ckr["overhead"] = ckr["with"]["median_s"] / ckr["without"]["median_s"] - 1
-    ckr["batches"] = -(-sum(1 for _ in open(words, "rb")) // 100000)
+    ckr["batches"] = -(-sum(1 for _ in open(words, "rb")) // 1000000)
     res["checkpoint"] = ckr
 
     res["latency"] = latency(b, 10000, 3 if a.quick else 10)

@@ -70,7 +70,7 @@
 
 static const char synopsis[] = "ssrc SOURCE [options]";
 
-#define DEFAULT_MAX_BATCH_ROWS	100000
+#define DEFAULT_MAX_BATCH_ROWS	1000000
 #define DEFAULT_MAX_RECORD	((size_t)64 << 20)
 /* How long the end of a checkpointed run with --clean-source waits for
  * the sink to commit its last batch before leaving the files to the next
