@@ -109,9 +109,12 @@ file_name(const struct badrec *b, struct strbuf *out)
 	sb_addf(out, "part-%05" PRId64 "-%s.json", b->batch, b->query);
 }
 
-/* Is name "part-B-QUERY.json"?  Sets *batch. */
+/* Is name one of this query's files, "part-B-QUERY.json" (temp: the name
+ * of its temp file without the dot, "part-B-QUERY.json.tmp-PID-SEQ")?
+ * Sets *batch. */
 static bool
-our_file(const struct badrec *b, const char *name, int64_t *batch)
+our_file(const struct badrec *b, const char *name, bool temp,
+    int64_t *batch)
 {
 	size_t n = strlen(name), q = strlen(b->query);
 	char *end;
@@ -123,7 +126,10 @@ our_file(const struct badrec *b, const char *name, int64_t *batch)
 	v = strtoll(name + 5, &end, 10);
 	if (end == name + 5 || errno != 0 || v < 0 || *end != '-' ||
 	    strncmp(end + 1, b->query, q) != 0 ||
-	    strcmp(end + 1 + q, ".json") != 0)
+	    strncmp(end + 1 + q, ".json", 5) != 0)
+		return false;
+	end += 1 + q + 5;
+	if (temp ? strncmp(end, ".tmp-", 5) != 0 : *end != '\0')
 		return false;
 	*batch = v;
 	return true;
@@ -151,7 +157,14 @@ scan_top(struct badrec *b, int dirfd_, const char *top, int64_t first)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!our_file(b, de->d_name, &batch) || batch < first)
+		/* A temp file of this query is a dead run's: under the
+		 * checkpoint's run lock no other run of it is alive. */
+		if (af_is_temp(de->d_name) && our_file(b, de->d_name + 1, true,
+		    &batch)) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (!our_file(b, de->d_name, false, &batch) || batch < first)
 			continue;
 		if (b->nearlier == b->cap) {
 			b->cap = b->cap ? 2 * b->cap : 8;

@@ -40,7 +40,9 @@
  * looks for files that earlier runs of the query (a checkpoint's query id
  * is stable) wrote for those ids, and when such a batch ends its file is
  * rewritten where it was, or removed if the batch now has no bad record:
- * a batch never has two files, and a committed batch's file stays.
+ * a batch never has two files, and a committed batch's file stays.  The
+ * same scan removes the temp files of this query that a killed run left
+ * (the checkpoint's run lock says no other run of it is alive).
  *
  * The library never prints: badrec_summary() gives the line for ssrc.
  */

@@ -12,8 +12,12 @@
  * With header set, the first record is skipped.  A record is written only
  * once all its cells are good (record_out's checked path).
  *
- * Errors read "NAME:LINE: FIELD: 'x' is not an INT" (NAME as given to
- * csv_in_new(), e.g. "stdin"); after an error the reader is unusable.
+ * Bad records (wrong field count, a bad cell, malformed quoting, a quote
+ * open at the end) go to ro_bad() (record_out.h): under the default
+ * policy that is an error reading "NAME:LINE: FIELD: 'x' is not an INT"
+ * (NAME as given to csv_in_new(), e.g. "stdin"; LINE where the record
+ * starts), after which the reader is unusable; when the policy skips the
+ * record the reader goes on with the next one.
  */
 #ifndef RUNNEL_CSV_IN_H
 #define RUNNEL_CSV_IN_H

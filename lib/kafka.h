@@ -88,10 +88,12 @@ char *kafka_offsets_format(const rd_kafka_topic_partition_list_t *list);
  * nothing to the cluster.  With a group (--group) the copies of a
  * pipeline that share the group id share the partitions: Kafka assigns
  * them and moves them when a copy comes or goes; where a partition starts
- * is then the checkpoint's offset (resume) at the first assignment, else
- * the group's committed offset (kafka_consumer_commit()), else
- * "earliest"/"latest".  Messages come back as librdkafka's, valid until
- * rd_kafka_message_destroy().
+ * is then the larger of this copy's own position (from the checkpoint,
+ * resume, or read in this run) and the group's committed offset
+ * (kafka_consumer_commit()), else "earliest"/"latest".  When partitions
+ * are taken away, their positions are committed first (synchronously),
+ * so the next owner goes on after what this copy read.  Messages come
+ * back as librdkafka's, valid until rd_kafka_message_destroy().
  */
 struct kafka_consumer_opts {
 	const char *const *topics;	/* at least one */
@@ -140,12 +142,16 @@ void kafka_messages_destroy(rd_kafka_message_t **msgs, int n);
 int kafka_consumer_fd(const struct kafka_consumer *c);
 void kafka_consumer_clear_fd(struct kafka_consumer *c);
 /* Bounded mode: every partition read (see bounded above) reached the end
- * offset seen at start.  Always false unbounded. */
+ * offset seen at start.  Always false unbounded; with a group, false
+ * until the first assignment and while a rebalance is under way
+ * (partitions taken away, the new ones not given yet). */
 bool kafka_consumer_done(const struct kafka_consumer *c);
 /* The next offset to read per partition: the start offsets after
- * start(), then one past each message returned; with a group,
- * RD_KAFKA_OFFSET_INVALID for a partition this copy has not read yet.
- * Owned by the consumer, valid until the next poll. */
+ * start(), then one past each message returned; with a group, the
+ * checkpoint's offset (resume) until the partition is assigned, then
+ * where the assignment starts it, and RD_KAFKA_OFFSET_INVALID for one
+ * neither known nor assigned yet.  Owned by the consumer, valid until
+ * the next poll. */
 const rd_kafka_topic_partition_list_t *kafka_consumer_positions(
     const struct kafka_consumer *c);
 /* The start and end offsets that start() resolved (absolute). */
@@ -162,9 +168,35 @@ const rd_kafka_topic_partition_list_t *kafka_consumer_ends(
  * polled at least every max.poll.interval.ms (300 s), even when idle, or
  * Kafka takes this copy's partitions away. */
 int kafka_consumer_commit(struct kafka_consumer *c, bool async, char *err);
+/* With a group: commit the offsets in offs (absolute, e.g. the end of
+ * the last batch a checkpoint logged) for the partitions this copy
+ * holds; the others are left to their owners.  Returns as
+ * kafka_consumer_commit(). */
+int kafka_consumer_commit_offsets(struct kafka_consumer *c,
+    const rd_kafka_topic_partition_list_t *offs, bool async, char *err);
 /* With a group: how many times partitions were assigned or revoked so
- * far; a change tells the source that the set it reads changed. */
+ * far; a change tells the source that the set it reads changed.  A poll
+ * that sees one returns at once, with the messages taken before it. */
 unsigned long kafka_consumer_rebalances(const struct kafka_consumer *c);
+/*
+ * With a group, where an assignment moved a partition's position: the
+ * copy's position was `from` (-1: none yet) and reading goes on at `to`,
+ * because another copy read [from, to) meanwhile (the group's committed
+ * offset is ahead of ours).  Positions never go back: an assignment
+ * starts at the larger of this copy's position (or the checkpoint's) and
+ * the group's committed offset.  A checkpoint records these jumps with
+ * the batch they fall in, so that the batch can be replayed exactly:
+ * from its start to its end, less the jumps.  kafka_consumer_jumps()
+ * gives those since the last kafka_consumer_clear_jumps().
+ */
+struct kafka_jump {
+	const char *topic;	/* owned by the consumer */
+	int32_t partition;
+	int64_t from, to;
+};
+size_t kafka_consumer_jumps(const struct kafka_consumer *c,
+    const struct kafka_jump **jumps);
+void kafka_consumer_clear_jumps(struct kafka_consumer *c);
 /* How many partitions this copy reads now (all of them without a
  * group). */
 int kafka_consumer_assigned(const struct kafka_consumer *c);

@@ -19,13 +19,21 @@
  *
  * With a group, Kafka decides which partitions this copy reads: the
  * rebalance callback assigns them (eager protocol, librdkafka's default
- * range,roundrobin) with the checkpoint's offset at the first assignment,
- * else the group's committed offset (RD_KAFKA_OFFSET_INVALID tells
- * librdkafka to use it, falling back to auto.offset.reset, set from
- * "earliest"/"latest").  A later assignment ignores the checkpoint: the
- * partition may have moved on in another copy meanwhile.  The end
- * offsets of every partition are still read at start, so available-now
- * ends when the partitions this copy holds are read up to them.
+ * range,roundrobin, unless -X partition.assignment.strategy says
+ * cooperative-sticky) at an absolute offset: the larger of this copy's
+ * position (the checkpoint's, or where it stopped reading the partition
+ * earlier in this run) and the group's committed offset, read with
+ * rd_kafka_committed(); with neither, "earliest"/"latest" resolved with
+ * the watermarks.  The larger, because the group's offset is ahead only
+ * when another copy read on meanwhile (each copy commits what it took
+ * when a partition is taken away), and the checkpoint's is ahead only
+ * when this copy logged batches it had not committed to the group yet.
+ * Absolute, so that the position is known before the first message and
+ * a checkpoint can say where a batch read: a move (from, to) is kept as
+ * a jump (kafka.h) for the checkpoint to record.  The end offsets of
+ * every partition are still read at start, so available-now ends when
+ * the partitions this copy holds are read up to them; while a rebalance
+ * is under way (partitions revoked, none given yet) it is not done.
  *
  * Replaying a batch (until): the same stop, at the batch's recorded end
  * offsets instead of the watermarks, so the replay returns exactly the
@@ -63,11 +71,16 @@ struct kafka_consumer {
 	bool started;
 	char *group;		/* NULL: assign everything ourselves */
 	bool assigned_once;	/* group: a first assignment came */
+	bool rebalancing;	/* group: revoked, not assigned again yet */
+	bool closing;		/* free(): the revoke commits nothing */
 	unsigned long rebalances;
+	struct kafka_jump *jumps;	/* group: moves since the last clear */
+	size_t njumps, jumps_cap;
 	unsigned char *assigned;	/* group: per partition */
 	int *nparts;		/* per topic */
 	int *base;		/* per topic: index of its partition 0 */
 	rd_kafka_topic_partition_list_t *starts, *ends, *pos;
+	int64_t *lows;		/* per partition: the earliest at start */
 	unsigned char *done;	/* per partition, bounded mode */
 	int ndone;
 	const rd_kafka_topic_t *last_rkt;
@@ -283,6 +296,7 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 	c->ends = rd_kafka_topic_partition_list_new(total);
 	c->pos = rd_kafka_topic_partition_list_new(total);
 	c->done = xcalloc((size_t)total, 1);
+	c->lows = xcalloc((size_t)total, sizeof *c->lows);
 	c->assigned = xcalloc((size_t)total, 1);
 	for (t = 0; t < c->ntopics; t++)
 		for (p = 0; p < c->nparts[t]; p++) {
@@ -313,10 +327,16 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 			    "partition %d: cannot read its offsets from '%s'",
 			    tp->topic, (int)tp->partition, c->servers);
 		c->ends->elems[i].offset = hi;
+		c->lows[i] = lo;
 		if (c->group != NULL) {
-			/* Known at assignment: committed or resume. */
+			/* Known at assignment; until then the checkpoint's
+			 * position stands (kafka_consumer_positions()). */
+			r = c->resume != NULL ?
+			    rd_kafka_topic_partition_list_find(c->resume,
+			    tp->topic, tp->partition) : NULL;
 			c->starts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-			tp->offset = RD_KAFKA_OFFSET_INVALID;
+			tp->offset = r != NULL ? r->offset :
+			    RD_KAFKA_OFFSET_INVALID;
 			continue;
 		}
 		at = want == RD_KAFKA_OFFSET_BEGINNING ? lo :
@@ -408,19 +428,112 @@ tp_index(const struct kafka_consumer *c, const char *topic, int32_t partition)
 	return c->base[t] + partition;
 }
 
+/* Remember that partition idx moves from `from` to `to` (kafka.h). */
+static void
+add_jump(struct kafka_consumer *c, int idx, int64_t from, int64_t to)
+{
+	struct kafka_jump *j;
+
+	if (c->njumps == c->jumps_cap) {
+		c->jumps_cap = c->jumps_cap ? 2 * c->jumps_cap : 8;
+		c->jumps = xrealloc(c->jumps, c->jumps_cap * sizeof *c->jumps);
+	}
+	j = &c->jumps[c->njumps++];
+	j->topic = c->pos->elems[idx].topic;
+	j->partition = c->pos->elems[idx].partition;
+	j->from = from;
+	j->to = to;
+}
+
+/* Partitions taken away: commit what this copy read of them, so that
+ * their next owner goes on from there (not when closing: the source
+ * commits what it means to before free()). */
+static void
+revoke_commit(struct kafka_consumer *c, rd_kafka_t *rk,
+    const rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	int i, idx;
+
+	l = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
+	for (i = 0; i < parts->cnt; i++) {
+		idx = tp_index(c, parts->elems[i].topic,
+		    parts->elems[i].partition);
+		if (idx >= 0 && c->assigned[idx] &&
+		    c->pos->elems[idx].offset >= 0)
+			rd_kafka_topic_partition_list_add(l,
+			    c->pos->elems[idx].topic,
+			    c->pos->elems[idx].partition)->offset =
+			    c->pos->elems[idx].offset;
+	}
+	if (l->cnt > 0 && !c->closing &&
+	    (e = rd_kafka_commit(rk, l, 0)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		char msg[ERRBUF_SIZE];
+
+		snprintf(msg, sizeof msg, "group '%s': offsets of the "
+		    "partitions taken away not committed: %s", c->group,
+		    rd_kafka_err2str(e));
+		kafka_log_note(&c->log, msg);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Where each partition of an assignment starts (see the top of the
+ * file): sets parts' offsets, pos and the jumps. */
+static void
+assign_offsets(struct kafka_consumer *c, rd_kafka_t *rk,
+    rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *committed;
+	rd_kafka_resp_err_t e;
+	int i, idx;
+
+	committed = rd_kafka_topic_partition_list_copy(parts);
+	for (i = 0; i < committed->cnt; i++)
+		committed->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+	e = rd_kafka_committed(rk, committed, c->timeout_ms);
+	if (e) {
+		char msg[ERRBUF_SIZE];
+
+		/* Then this copy's own positions, else earliest/latest. */
+		snprintf(msg, sizeof msg, "group '%s': cannot read the "
+		    "committed offsets: %s", c->group, rd_kafka_err2str(e));
+		kafka_log_note(&c->log, msg);
+	}
+	for (i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		int64_t known, co, at;
+
+		idx = tp_index(c, tp->topic, tp->partition);
+		tp->offset = RD_KAFKA_OFFSET_INVALID;
+		if (idx < 0)
+			continue;
+		known = c->pos->elems[idx].offset;
+		co = e ? RD_KAFKA_OFFSET_INVALID : committed->elems[i].offset;
+		at = known > co ? known : co;
+		if (at < 0)
+			at = c->all_offset == RD_KAFKA_OFFSET_BEGINNING ?
+			    c->lows[idx] : c->ends->elems[idx].offset;
+		if (at != known)
+			add_jump(c, idx, known >= 0 ? known : -1, at);
+		tp->offset = at;
+		c->pos->elems[idx].offset = at;
+	}
+	rd_kafka_topic_partition_list_destroy(committed);
+}
+
 /*
  * Group mode: Kafka gives or takes partitions (inside a poll).  Given
- * ones start at the checkpoint's offset the first time, else at the
- * group's committed offset; in bounded mode one already at its end is
- * done at once.  A partition the topic did not have at start (added
- * since) is not read: its end is unknown.
+ * ones start where assign_offsets() says; in bounded mode one already at
+ * its end is done at once.  A partition the topic did not have at start
+ * (added since) is not read: its end is unknown.
  */
 static void
 rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct kafka_consumer *c = opaque;
-	rd_kafka_topic_partition_t *tp, *r;
 	const char *proto = rd_kafka_rebalance_protocol(rk);
 	bool coop = proto != NULL && strcmp(proto, "COOPERATIVE") == 0;
 	rd_kafka_error_t *error;
@@ -428,10 +541,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 
 	c->rebalances++;
 	if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		revoke_commit(c, rk, parts);
 		for (i = 0; i < parts->cnt; i++)
 			if ((idx = tp_index(c, parts->elems[i].topic,
 			    parts->elems[i].partition)) >= 0)
 				c->assigned[idx] = 0;
+		/* Eager: everything goes, then an assignment comes. */
+		c->rebalancing = !coop;
 		if (!coop) {
 			rd_kafka_assign(rk, NULL);
 		} else if ((error = rd_kafka_incremental_unassign(rk, parts)) !=
@@ -441,18 +557,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		}
 		return;
 	}
+	assign_offsets(c, rk, parts);
 	for (i = 0; i < parts->cnt; i++) {
-		tp = &parts->elems[i];
-		idx = tp_index(c, tp->topic, tp->partition);
-		tp->offset = RD_KAFKA_OFFSET_INVALID;
-		if (idx < 0)
+		rd_kafka_topic_partition_t *tp = &parts->elems[i];
+
+		if ((idx = tp_index(c, tp->topic, tp->partition)) < 0)
 			continue;
-		if (!c->assigned_once && c->resume != NULL &&
-		    (r = rd_kafka_topic_partition_list_find(c->resume,
-		    tp->topic, tp->partition)) != NULL)
-			tp->offset = r->offset;
 		c->assigned[idx] = 1;
-		c->pos->elems[idx].offset = tp->offset;
 		if (c->done[idx]) {
 			c->done[idx] = 0;
 			c->ndone--;
@@ -464,8 +575,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		}
 	}
 	c->assigned_once = true;
-	/* -X partition.assignment.strategy=cooperative-sticky moves only
-	 * the partitions that change hands. */
+	c->rebalancing = false;
 	if (!coop) {
 		rd_kafka_assign(rk, parts);
 	} else if ((error = rd_kafka_incremental_assign(rk, parts)) != NULL) {
@@ -554,6 +664,7 @@ kafka_consumer_poll(struct kafka_consumer *c, rd_kafka_message_t **msgs,
     int max, int timeout_ms, char *err)
 {
 	rd_kafka_message_t *m;
+	unsigned long rebalances = c->rebalances;
 	ssize_t k;
 	int got = 0, i, r;
 
@@ -569,8 +680,10 @@ kafka_consumer_poll(struct kafka_consumer *c, rd_kafka_message_t **msgs,
 			msgs[got++] = m;
 	}
 	/* Then only what is already there: a batch ends when input would
-	 * block. */
-	while (got < max && !kafka_consumer_done(c)) {
+	 * block.  A rebalance returns at once, so that the source can end
+	 * the batch under way before the new assignment's messages. */
+	while (got < max && !kafka_consumer_done(c) &&
+	    c->rebalances == rebalances) {
 		int from = got;
 
 		k = rd_kafka_consume_batch_queue(c->q, 0, msgs + got,
@@ -630,7 +743,7 @@ kafka_consumer_done(const struct kafka_consumer *c)
 		return false;
 	if (c->group == NULL)
 		return c->ndone == c->pos->cnt;
-	if (!c->assigned_once)
+	if (!c->assigned_once || c->rebalancing)
 		return false;
 	for (i = 0; i < c->pos->cnt; i++)
 		if (c->assigned[i] && !c->done[i])
@@ -641,19 +754,31 @@ kafka_consumer_done(const struct kafka_consumer *c)
 int
 kafka_consumer_commit(struct kafka_consumer *c, bool async, char *err)
 {
+	if (c->group == NULL || !c->started)
+		return 0;
+	return kafka_consumer_commit_offsets(c, c->pos, async, err);
+}
+
+int
+kafka_consumer_commit_offsets(struct kafka_consumer *c,
+    const rd_kafka_topic_partition_list_t *offs, bool async, char *err)
+{
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
-	int i;
+	int i, idx;
 
 	if (c->group == NULL || !c->started)
 		return 0;
-	l = rd_kafka_topic_partition_list_new(c->pos->cnt);
-	for (i = 0; i < c->pos->cnt; i++)
-		if (c->assigned[i] && c->pos->elems[i].offset >= 0)
+	l = rd_kafka_topic_partition_list_new(offs->cnt > 0 ? offs->cnt : 1);
+	for (i = 0; i < offs->cnt; i++) {
+		idx = tp_index(c, offs->elems[i].topic,
+		    offs->elems[i].partition);
+		if (idx >= 0 && c->assigned[idx] && offs->elems[i].offset >= 0)
 			rd_kafka_topic_partition_list_add(l,
-			    c->pos->elems[i].topic,
-			    c->pos->elems[i].partition)->offset =
-			    c->pos->elems[i].offset;
+			    offs->elems[i].topic,
+			    offs->elems[i].partition)->offset =
+			    offs->elems[i].offset;
+	}
 	e = l->cnt > 0 ? rd_kafka_commit(c->rk, l, async) : 0;
 	rd_kafka_topic_partition_list_destroy(l);
 	switch (e) {
@@ -676,6 +801,20 @@ unsigned long
 kafka_consumer_rebalances(const struct kafka_consumer *c)
 {
 	return c->rebalances;
+}
+
+size_t
+kafka_consumer_jumps(const struct kafka_consumer *c,
+    const struct kafka_jump **jumps)
+{
+	*jumps = c->jumps;
+	return c->njumps;
+}
+
+void
+kafka_consumer_clear_jumps(struct kafka_consumer *c)
+{
+	c->njumps = 0;
 }
 
 int
@@ -734,6 +873,7 @@ kafka_consumer_free(struct kafka_consumer *c)
 		rd_kafka_queue_destroy(c->q);
 	}
 	if (c->rk != NULL) {
+		c->closing = true;
 		rd_kafka_consumer_close(c->rk);
 		rd_kafka_destroy(c->rk);
 	}
@@ -757,6 +897,8 @@ kafka_consumer_free(struct kafka_consumer *c)
 	if (c->wake[1] >= 0)
 		close(c->wake[1]);
 	free(c->done);
+	free(c->lows);
+	free(c->jumps);
 	free(c->assigned);
 	free(c->group);
 	free(c->nparts);

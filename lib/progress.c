@@ -243,6 +243,19 @@ progress_format(const struct progress *p, const struct epoch *e,
 	rc |= set(src, "numInputRows", json_integer(in_rows));
 	rc |= set_rate(src, "inputRowsPerSecond", in_rate);
 	rc |= set_rate(src, "processedRowsPerSecond", proc_rate);
+	{
+		/* Spark sources report extras in a string map, "metrics". */
+		int64_t bad;
+
+		if (epoch_get_i64(e, "ssrc.bad", &bad) == 0) {
+			json_t *m = json_object();
+			char num[24];
+
+			format_i64(num, bad);
+			rc |= set(m, "numBadRecords", json_string(num));
+			rc |= set(src, "metrics", m);
+		}
+	}
 	if (json_array_append_new(srcs, src) < 0)
 		rc = -1;
 	rc |= set(root, "sources", srcs);

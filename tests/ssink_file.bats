@@ -476,3 +476,13 @@ progress_frames() {
 	assert_success
 	assert_line --index 0 --regexp '^[0-9]+	2	2$'
 }
+
+@test "progress: bad records skipped by ssrc show as the source's numBadRecords metric" {
+	printf '\\.h\t@query=q1\t@run=r1\t@source=-\tword:STRING\n' >"$TMP/in"
+	printf 'a\n\\.e\t0\tssrc.rows=1\tssrc.bad=3\tssrc.start=1795521600000000\tssrc.end=1795521600000000\n' >>"$TMP/in"
+	printf 'b\n\\.e\t1\tssrc.rows=1\tssrc.start=1795521600000000\tssrc.end=1795521600000000\n\\.x\tfinal\n' >>"$TMP/in"
+	run --separate-stderr ssink - --progress - <"$TMP/in"
+	assert_success
+	run jq -r '.sources[0].metrics.numBadRecords // "none"' <<<"$stderr"
+	assert_output $'3\nnone'
+}

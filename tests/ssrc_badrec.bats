@@ -328,13 +328,18 @@ EOF
 	# an earlier run's directory (another second): the replay finds it
 	mv bad/* bad/20000101T000000
 	before=$(kept bad)
+	# a temp file a killed run of this query left goes, another's stays
+	query=$(head -1 first | tr '\t' '\n' | sed -n 's/^@query=//p')
+	touch "bad/20000101T000000/bad_records/.part-00001-$query.json.tmp-99999-0"
+	touch "bad/20000101T000000/bad_records/.part-00001-other.json.tmp-99999-0"
 	# nothing was committed: batch 0 is replayed, 1 and 2 planned again
 	ssrc "${opts[@]}" >second 2>/dev/null
 	run items second
 	assert_output $'0 rows=1 bad=1\n1 rows=2 bad=0\n2 rows=1 bad=1\n3 nodata rows=0 bad=0'
 	[ "$(data first)" = "$(data second)" ]
 	run find bad -type f
-	assert_equal "${#lines[@]}" 2
+	assert_equal "${#lines[@]}" 3
+	assert_line "bad/20000101T000000/bad_records/.part-00001-other.json.tmp-99999-0"
 	assert_output --partial "bad/20000101T000000/bad_records/part-00000-"
 	assert_output --partial "bad/20000101T000000/bad_records/part-00002-"
 	[ "$(kept bad)" = "$before" ]
