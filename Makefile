@@ -95,3 +95,5 @@ crash-test: all
 	tests/crash-test.sh --kills $(KILLS) $(BUILD)/bin
 
 .PHONY: crash-test
+
+include tests/valgrind.mk

@@ -8,6 +8,17 @@
  * commits (every batch, after the sink made it durable), progress reports,
  * the end of the stream, signals and exit statuses.  The sinks themselves
  * sit behind lib/sink.h.
+ *
+ * kafka:TOPIC takes its own options (lib/sink_kafka.h).  With a
+ * checkpoint its transactional id is "runnel-" and the query id, the one
+ * that survives restarts, so that a restarted run fences and aborts what
+ * a dead one left open and finds the last batch it committed.  The sink
+ * learns a batch's id only at its epoch frame; it begins the transaction
+ * at the batch's first row, sends the rows into it, and at the epoch
+ * frame commits it with the id, or aborts it if that batch was committed
+ * already (a replay after a crash between the Kafka commit and ours).
+ * Buffering the rows until the id is known would cost memory for
+ * nothing: aborted messages are invisible to read_committed readers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,15 +31,19 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "kafka.h"
 #include "progress.h"
 #include "rtime.h"
 #include "sink.h"
+#include "sink_kafka.h"
 #include "stage.h"
 #include "uuid.h"
 
 #define SYNOPSIS "ssink [SINK] [--format csv|json|tsv] " \
 	"[--header | --no-header] [--partition-by FIELD]... " \
-	"[--num-rows N] [--no-truncate] [--progress FILE]"
+	"[--num-rows N] [--no-truncate] [--progress FILE] " \
+	"[--bootstrap-servers HOST:PORT[,...]] [--key FIELD] " \
+	"[--value FIELD] [--timeout DURATION] [-X key=value]..."
 
 /*
  * After SIGINT/SIGTERM, ssink goes on with the batches already on their
@@ -78,6 +93,8 @@ struct ssink {
 	int64_t stop_at;	/* after a stop request: when to give up
 				   draining, else 0 */
 	long long rows;		/* rows of the current batch */
+	int64_t next_batch;	/* the id the next batch will have, or -1
+				   (lib/sink.h, begin) */
 	int64_t began;		/* monotonic micros of the batch's begin */
 	struct checkpoint *ck;	/* with @checkpoint in the header */
 	int retain;		/* batches the checkpoint keeps */
@@ -85,6 +102,8 @@ struct ssink {
 	int progress_fd;
 	struct progress progress;
 	struct strbuf report;
+	struct kafka_sink_settings kafka;	/* kafka: options */
+	char txn_id[UUID_STRLEN + 16];
 	char err[ERRBUF_SIZE];
 };
 
@@ -109,6 +128,7 @@ finish(struct ssink *k, bool final)
 {
 	check(k, sink_close(&k->sink, final, k->err));
 	ckpt_close(k->ck);
+	kafka_conf_free(&k->kafka.conf);
 	sb_free(&k->report);
 	if (k->progress_fd > STDERR_FILENO)
 		close(k->progress_fd);
@@ -251,6 +271,7 @@ handle_epoch(struct ssink *k)
 
 	if (epoch_decode(&k->st.frame, &e, k->err) < 0)
 		stage_die(&k->st, "%s", k->err);
+	k->next_batch = e.batch + 1;
 	/* A no-data batch that brought no rows is not output (runnel(7)). */
 	if (k->rows == 0 && epoch_get_i64(&e, "nodata", &nodata) == 0 &&
 	    nodata == 1) {
@@ -261,7 +282,7 @@ handle_epoch(struct ssink *k)
 	}
 	if (!k->in_batch) {
 		k->began = monotonic_micros();
-		check(k, sink_begin(&k->sink, k->err));
+		check(k, sink_begin(&k->sink, e.batch, k->err));
 	}
 	check(k, sink_end(&k->sink, &e, k->err));
 	add_batch = monotonic_micros() - k->began;
@@ -303,10 +324,23 @@ join_query(struct ssink *k, struct sink_options *o, char *own_id)
 			stage_die(&k->st, "header: bad @retain '%s'", retain);
 		k->retain = (int)v;
 	}
+	k->next_batch = -1;
 	if (dir != NULL) {
+		int64_t c;
+
 		if ((k->ck = ckpt_join(dir, run, k->err)) == NULL)
 			die(EXIT_RUNTIME, "%s", k->err);
 		o->query_id = ckpt_query_id(k->ck);
+		/* The stream resumes at C+1 (checkpoint.h). */
+		if (ckpt_last_commit(k->ck, &c, NULL, k->err) < 0)
+			die(EXIT_RUNTIME, "%s", k->err);
+		k->next_batch = c + 1;
+	}
+	/* The Kafka sink's transactions are per query (see the top). */
+	if (k->ck != NULL) {
+		snprintf(k->txn_id, sizeof k->txn_id, "runnel-%s",
+		    o->query_id);
+		k->kafka.transactional_id = k->txn_id;
 	}
 	if (o->query_id == NULL) {
 		if (uuid_random(own_id, k->err) < 0)
@@ -326,6 +360,10 @@ main(int argc, char **argv)
 		{ "progress", required_argument, NULL, 'R' },
 		{ "num-rows", required_argument, NULL, 'n' },
 		{ "no-truncate", no_argument, NULL, 'T' },
+		{ "bootstrap-servers", required_argument, NULL, 'B' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "value", required_argument, NULL, 'v' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -347,7 +385,8 @@ main(int argc, char **argv)
 
 	prog_init(argv[0]);
 	argv[0] = (char *)prog_name();	/* getopt's messages name the command */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	kafka_conf_init(&k.kafka.conf);
+	while ((c = getopt_long(argc, argv, "hX:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format_arg = optarg;
@@ -381,6 +420,43 @@ main(int argc, char **argv)
 			o.truncate = false;
 			opts |= SINK_OPT_TRUNCATE;
 			given[3] = "--no-truncate";
+			break;
+		case 'B':
+			k.kafka.conf.bootstrap = optarg;
+			opts |= SINK_OPT_KAFKA;
+			given[5] = "--bootstrap-servers";
+			break;
+		case 'K':
+			k.kafka.key_field = optarg;
+			opts |= SINK_OPT_KAFKA;
+			given[5] = "--key";
+			break;
+		case 'v':
+			k.kafka.value_field = optarg;
+			opts |= SINK_OPT_KAFKA;
+			given[5] = "--value";
+			break;
+		case 't': {
+			int64_t us = option_duration("--timeout", optarg,
+			    false);
+
+			if (us < 1000 || us / 1000 > INT32_MAX)
+				die(EXIT_USAGE, "--timeout: '%s': from 1ms to "
+				    "24 days", optarg);
+			k.kafka.conf.timeout_ms = (int)(us / 1000);
+			opts |= SINK_OPT_KAFKA;
+			given[5] = "--timeout";
+			break;
+		}
+		case 'X':
+			if (kafka_conf_is_list(optarg)) {
+				kafka_conf_list(stdout);
+				exit(EXIT_OK);
+			}
+			if (kafka_conf_add(&k.kafka.conf, optarg, k.err) < 0)
+				die(EXIT_USAGE, "%s", k.err);
+			opts |= SINK_OPT_KAFKA;
+			given[5] = "-X";
 			break;
 		case 'h':
 			usage_exit(SYNOPSIS, EXIT_OK);
@@ -416,6 +492,12 @@ main(int argc, char **argv)
 	}
 	o.header = header < 0 ? type->header_default : header == 1;
 	o.partition_by = partition_by;
+	if (type == &sink_kafka) {
+		/* Bad -X: librdkafka's message, before any input is read. */
+		if (kafka_conf_check(&k.kafka.conf, k.err) < 0)
+			die(EXIT_USAGE, "%s", k.err);
+		sink_kafka_settings(&k.kafka);
+	}
 
 	/* SIGHUP (logrotate) reopens the --progress file instead of ending
 	 * the query; the sinks' own files are opened per batch. */
@@ -466,7 +548,8 @@ main(int argc, char **argv)
 		case FRAME_DATA:
 			if (!k.in_batch) {
 				k.began = monotonic_micros();
-				check(&k, sink_begin(&k.sink, k.err));
+				check(&k, sink_begin(&k.sink, k.next_batch,
+				    k.err));
 				k.in_batch = true;
 			}
 			k.rows++;

@@ -590,7 +590,8 @@ main(int argc, char **argv)
 	    OPT_MAX_FILES, OPT_LATEST_FIRST, OPT_PATTERN, OPT_CLEAN_SOURCE,
 	    OPT_RAMP_UP, OPT_CHECKPOINT, OPT_WAIT, OPT_RETAIN,
 	    OPT_BOOTSTRAP, OPT_STARTING_OFFSETS, OPT_INCLUDE_HEADERS,
-	    OPT_TIMEOUT, OPT_SKIP_BAD, OPT_BAD_PATH, OPT_VERSION };
+	    OPT_TIMEOUT, OPT_SKIP_BAD, OPT_BAD_PATH, OPT_VERSION,
+	    OPT_GROUP, OPT_MAX_OFFSETS };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "schema", required_argument, NULL, OPT_SCHEMA },
@@ -613,6 +614,9 @@ main(int argc, char **argv)
 		{ "starting-offsets", required_argument, NULL,
 		    OPT_STARTING_OFFSETS },
 		{ "include-headers", no_argument, NULL, OPT_INCLUDE_HEADERS },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "max-offsets-per-trigger", required_argument, NULL,
+		    OPT_MAX_OFFSETS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
 		{ "bad-records-path", required_argument, NULL, OPT_BAD_PATH },
@@ -732,6 +736,18 @@ main(int argc, char **argv)
 			kafka.include_headers = true;
 			opt.given |= SOPT_KAFKA;
 			break;
+		case OPT_GROUP:
+			kafka.group = optarg;
+			opt.given |= SOPT_KAFKA;
+			break;
+		case OPT_MAX_OFFSETS:
+			kafka.max_offsets = option_count(
+			    "--max-offsets-per-trigger", optarg);
+			if (kafka.max_offsets == 0)
+				usage_error("--max-offsets-per-trigger: must "
+				    "be at least 1");
+			opt.given |= SOPT_KAFKA;
+			break;
 		case OPT_TIMEOUT:
 			kafka.conf.timeout_ms = (int)(option_duration(
 			    "--timeout", optarg, false) / 1000);
@@ -804,6 +820,9 @@ main(int argc, char **argv)
 		opt.schema = &user_schema;
 	}
 	kafka.bounded = opt.bounded;
+	kafka.checkpointed = checkpoint != NULL;
+	if (q.trigger == TRIGGER_ONCE)
+		kafka.max_offsets = 0;	/* one batch, as Spark's Once */
 	source_kafka_settings(&kafka);
 	if (source_init(&q.src, argv[optind], &opt, q.err) < 0) {
 		source_close(&q.src);
@@ -845,6 +864,12 @@ main(int argc, char **argv)
 	    q.err) < 0) {
 		schema_free(&user_schema);
 		fail(&q, "%s", q.err);
+	}
+	/* A source whose parts have no fixed order (Kafka) opens for the
+	 * batch to replay: reading it exactly starts there. */
+	if (q.ckpt_on && q.ck.have_replay) {
+		q.src.replaying = true;
+		q.src.replay_end = q.ck.replay.end;
 	}
 	if (source_open(&q.src, q.err) < 0) {
 		schema_free(&user_schema);

@@ -81,6 +81,8 @@ struct kafka_consumer {
 	int *base;		/* per topic: index of its partition 0 */
 	rd_kafka_topic_partition_list_t *starts, *ends, *pos;
 	int64_t *lows;		/* per partition: the earliest at start */
+	int64_t *assign_at;	/* group, per partition: where its last
+				 * assignment started it */
 	unsigned char *done;	/* per partition, bounded mode */
 	int ndone;
 	const rd_kafka_topic_t *last_rkt;
@@ -297,6 +299,7 @@ kafka_consumer_start(struct kafka_consumer *c, char *err)
 	c->pos = rd_kafka_topic_partition_list_new(total);
 	c->done = xcalloc((size_t)total, 1);
 	c->lows = xcalloc((size_t)total, sizeof *c->lows);
+	c->assign_at = xcalloc((size_t)total, sizeof *c->assign_at);
 	c->assigned = xcalloc((size_t)total, 1);
 	for (t = 0; t < c->ntopics; t++)
 		for (p = 0; p < c->nparts[t]; p++) {
@@ -519,6 +522,7 @@ assign_offsets(struct kafka_consumer *c, rd_kafka_t *rk,
 			add_jump(c, idx, known >= 0 ? known : -1, at);
 		tp->offset = at;
 		c->pos->elems[idx].offset = at;
+		c->assign_at[idx] = at;
 	}
 	rd_kafka_topic_partition_list_destroy(committed);
 }
@@ -670,7 +674,9 @@ kafka_consumer_poll(struct kafka_consumer *c, rd_kafka_message_t **msgs,
 
 	if (!c->started)
 		return seterr(err, "consumer not started");
-	if (max <= 0 || kafka_consumer_done(c))
+	/* A group member polls even when done: a rebalance (another copy
+	 * leaving) is served here, and until then no commit goes through. */
+	if (max <= 0 || (kafka_consumer_done(c) && c->group == NULL))
 		return 0;
 	m = rd_kafka_consumer_poll(c->rk, timeout_ms);
 	if (m != NULL) {
@@ -773,7 +779,10 @@ kafka_consumer_commit_offsets(struct kafka_consumer *c,
 	for (i = 0; i < offs->cnt; i++) {
 		idx = tp_index(c, offs->elems[i].topic,
 		    offs->elems[i].partition);
-		if (idx >= 0 && c->assigned[idx] && offs->elems[i].offset >= 0)
+		/* Never behind where the assignment started: offs may be
+		 * a checkpoint's, logged before the partition came. */
+		if (idx >= 0 && c->assigned[idx] &&
+		    offs->elems[i].offset >= c->assign_at[idx])
 			rd_kafka_topic_partition_list_add(l,
 			    offs->elems[i].topic,
 			    offs->elems[i].partition)->offset =
@@ -898,6 +907,7 @@ kafka_consumer_free(struct kafka_consumer *c)
 		close(c->wake[1]);
 	free(c->done);
 	free(c->lows);
+	free(c->assign_at);
 	free(c->jumps);
 	free(c->assigned);
 	free(c->group);

@@ -10,21 +10,11 @@
 #include "die.h"
 #include "sink.h"
 
-/*
- * A placeholder for a sink other work adds.  It makes "kafka:TOPIC" a
- * known name with a clear "not supported yet" instead of "unknown sink";
- * replacing the entry in the table below with the real type (&sink_kafka)
- * is all it takes to add it.
- */
-static const struct sink_type sink_kafka_pending = {
-	.name = "kafka", .target = "TOPIC",
-};
-
 static const struct sink_type *const sink_table[] = {
 	&sink_console,
 	&sink_stdout,
 	&sink_file,
-	&sink_kafka_pending,
+	&sink_kafka,
 };
 
 #define NSINKS (sizeof sink_table / sizeof sink_table[0])
@@ -137,8 +127,10 @@ sink_open(struct sink *k, const struct sink_type *t,
 }
 
 int
-sink_begin(struct sink *k, char *err)
+sink_begin(struct sink *k, int64_t batch, char *err)
 {
+	if (k->type->begin_batch != NULL)
+		return k->type->begin_batch(k->state, batch, err);
 	return k->type->begin(k->state, err);
 }
 

@@ -19,8 +19,14 @@
  *                when it fails.
  *
  * Batches the command elides (no-data batches that brought no rows, see
- * runnel(7)) reach no operation at all.  The batch id is only known at the
- * epoch frame, which ends the batch, so begin has none; end gets it.
+ * runnel(7)) reach no operation at all.  The batch id is only certain at
+ * the epoch frame, which ends the batch (end gets it); begin gets the id
+ * the batch will have when the command knows it: with a checkpoint the
+ * first batch is C+1 (checkpoint.h) and each next one follows the last
+ * epoch frame by one; -1 otherwise.  A sink that relies on it checks it
+ * against the epoch frame at end.  Such a sink sets begin_batch, which is
+ * then called instead of begin (optional, so that the sinks that have no
+ * use for the id keep their begin).
  *
  * Every operation returns 0; -1 with err filled (a message without the
  * command's name, e.g. "write error on stdout: No space left on device");
@@ -34,8 +40,10 @@
  * usage error, exit 2, and nothing has been written yet.
  *
  * Adding a sink: write lib/sink_NAME.c defining `const struct sink_type
- * sink_NAME`, declare it below and put it in the table in lib/sink.c (kafka
- * has a placeholder entry there that says "not supported yet").
+ * sink_NAME`, declare it below and put it in the table in lib/sink.c.
+ * Options only one sink takes travel outside sink_options (the kafka
+ * sink's: sink_kafka_settings()); ssink refuses them for other sinks
+ * through the type's options bits.
  */
 #ifndef RUNNEL_SINK_H
 #define RUNNEL_SINK_H
@@ -57,8 +65,10 @@ enum {
 	SINK_OPT_NUM_ROWS = 1 << 2,	/* --num-rows */
 	SINK_OPT_TRUNCATE = 1 << 3,	/* --no-truncate */
 	SINK_OPT_PARTITION_BY = 1 << 4,	/* --partition-by */
+	SINK_OPT_KAFKA = 1 << 5,	/* --bootstrap-servers, --key, --value,
+					 * --timeout, -X (sink_kafka.h) */
 };
-#define SINK_NOPTS	5		/* bits above */
+#define SINK_NOPTS	6		/* bits above */
 
 enum sink_format {
 	SINK_FORMAT_NONE,
@@ -106,6 +116,7 @@ struct sink_type {
 	void *(*open)(const struct sink_options *o, const struct schema *s,
 	    char *err);
 	int (*begin)(void *state, char *err);
+	int (*begin_batch)(void *state, int64_t batch, char *err);
 	int (*row)(void *state, const struct record *rec, char *err);
 	int (*end)(void *state, const struct epoch *e, char *err);
 	int (*close)(void *state, bool final, char *err);
@@ -120,6 +131,7 @@ struct sink {
 extern const struct sink_type sink_console;
 extern const struct sink_type sink_stdout;
 extern const struct sink_type sink_file;
+extern const struct sink_type sink_kafka;
 
 /*
  * Find the type for SINK argument arg ("console", "-", "file:out").
@@ -144,7 +156,7 @@ int sink_check(const struct sink_type *t, const struct sink_options *o,
     const struct schema *s, char *err);
 int sink_open(struct sink *k, const struct sink_type *t,
     const struct sink_options *o, const struct schema *s, char *err);
-int sink_begin(struct sink *k, char *err);
+int sink_begin(struct sink *k, int64_t batch, char *err);
 int sink_row(struct sink *k, const struct record *rec, char *err);
 int sink_end(struct sink *k, const struct epoch *e, char *err);
 int sink_close(struct sink *k, bool final, char *err);

@@ -15,8 +15,16 @@
  * a transactional id the transaction committed together with the batch
  * id (kafka_producer_commit()).  A batch whose id is not above the last
  * one recorded was written by an earlier run that died before the
- * checkpoint knew: it is aborted instead of written twice.  Without a
- * transactional id the producer is idempotent: at least once.
+ * checkpoint knew: it is not written twice.  When ssink knows the id at
+ * begin (lib/sink.h) nothing of such a batch is sent; otherwise its rows
+ * go into a transaction that end aborts.  Without a transactional id the
+ * producer is idempotent: at least once.
+ *
+ * With a transactional id every message also carries two headers,
+ * runnel.batch (the batch id, decimal) and runnel.run (the run that wrote
+ * it): a reader can tell which batch a message belongs to, and a checker
+ * on a cluster that does not hide aborted transactions (librdkafka's
+ * mock) can keep, per batch, the run that wrote it last.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +48,12 @@ struct kafka_sink {
 	struct kafka_producer *p;
 	int key, value;		/* field index, -1: none / whole record */
 	bool txn;
+	int64_t batch;		/* the id begin was given, or -1 */
+	bool skip;		/* that batch is in the topic already */
+	char batch_text[24];	/* runnel.batch header value */
+	char *run_id;		/* runnel.run header value */
+	struct kafka_header hdr[2];
+	char tmp_err[ERRBUF_SIZE];
 	struct strbuf kbuf, vbuf, tmp;
 };
 
@@ -98,6 +112,8 @@ kafka_sink_open(const struct sink_options *o, const struct schema *s,
 
 	k->schema = s;
 	k->key = k->value = -1;
+	k->batch = -1;
+	k->run_id = xstrdup(o->run_id != NULL ? o->run_id : "");
 	sb_init(&k->kbuf);
 	sb_init(&k->vbuf);
 	sb_init(&k->tmp);
@@ -114,6 +130,7 @@ kafka_sink_open(const struct sink_options *o, const struct schema *s,
 	return k;
 fail:
 	kafka_producer_free(k->p);
+	free(k->run_id);
 	sb_free(&k->kbuf);
 	sb_free(&k->vbuf);
 	sb_free(&k->tmp);
@@ -122,11 +139,31 @@ fail:
 }
 
 static int
-kafka_sink_begin(void *state, char *err)
+kafka_sink_begin(void *state, int64_t batch, char *err)
 {
 	struct kafka_sink *k = state;
 
+	k->batch = batch;
+	k->skip = k->txn && batch >= 0 &&
+	    batch <= kafka_producer_last_batch(k->p);
+	if (k->skip)
+		return 0;
+	snprintf(k->batch_text, sizeof k->batch_text, "%lld",
+	    (long long)batch);
+	k->hdr[0].name = "runnel.batch";
+	k->hdr[0].value = k->batch_text;
+	k->hdr[0].len = strlen(k->batch_text);
+	k->hdr[1].name = "runnel.run";
+	k->hdr[1].value = k->run_id;
+	k->hdr[1].len = strlen(k->run_id);
 	return kafka_producer_begin(k->p, err);
+}
+
+/* The batch id unknown (lib/sink.h): end decides. */
+static int
+kafka_sink_begin_unknown(void *state, char *err)
+{
+	return kafka_sink_begin(state, -1, err);
 }
 
 /* Field i's value as bytes in out; returns 1 for null, -1 if malformed. */
@@ -152,6 +189,13 @@ kafka_sink_row(void *state, const struct record *rec, char *err)
 	struct kafka_sink *k = state;
 	struct kafka_out m = { .partition = -1 };
 	int r;
+
+	if (k->skip)
+		return 0;
+	if (k->txn && k->batch >= 0) {
+		m.headers = k->hdr;
+		m.nheaders = 2;
+	}
 
 	if (k->key >= 0) {
 		if ((r = render(k, rec, k->key, &k->kbuf, err)) < 0)
@@ -182,6 +226,14 @@ kafka_sink_end(void *state, const struct epoch *e, char *err)
 {
 	struct kafka_sink *k = state;
 
+	if (k->batch >= 0 && e->batch != k->batch) {
+		kafka_producer_abort(k->p, k->tmp_err);
+		return seterr(err, "batch %lld ended where batch %lld was "
+		    "expected (a checkpoint shared by two queries?)",
+		    (long long)e->batch, (long long)k->batch);
+	}
+	if (k->skip)
+		return 0;	/* nothing was sent */
 	if (!k->txn)
 		return kafka_producer_commit(k->p, -1, err);
 	if (e->batch <= kafka_producer_last_batch(k->p))
@@ -195,6 +247,7 @@ kafka_sink_close(void *state, bool final, char *err)
 	struct kafka_sink *k = state;
 
 	kafka_producer_free(k->p);
+	free(k->run_id);
 	sb_free(&k->kbuf);
 	sb_free(&k->vbuf);
 	sb_free(&k->tmp);
@@ -207,12 +260,13 @@ static const enum sink_format kafka_formats[] = { SINK_FORMAT_NONE };
 const struct sink_type sink_kafka = {
 	.name = "kafka",
 	.target = "TOPIC",
-	.options = 0,
+	.options = SINK_OPT_KAFKA,
 	.formats = kafka_formats,
 	.supported = true,
 	.check = kafka_sink_check,
 	.open = kafka_sink_open,
-	.begin = kafka_sink_begin,
+	.begin = kafka_sink_begin_unknown,
+	.begin_batch = kafka_sink_begin,
 	.row = kafka_sink_row,
 	.end = kafka_sink_end,
 	.close = kafka_sink_close,

@@ -183,7 +183,8 @@ static const struct {
 	{ SOPT_INCLUDE_TS, "--include-timestamp" },
 	{ SOPT_FORMAT, "--format csv|json" },
 	{ SOPT_KAFKA, "--bootstrap-servers, --starting-offsets, -X, "
-	    "--include-headers, --timeout" },
+	    "--include-headers, --timeout, --group, "
+	    "--max-offsets-per-trigger" },
 };
 
 int

@@ -121,7 +121,6 @@ write_compact(struct source_ckpt *k, int64_t upto, char *err)
 	    k->body.buf, k->body.len, err) < 0)
 		return -1;
 	k->compact_upto = upto;
-	k->compact_due = false;
 	return 0;
 }
 
@@ -269,18 +268,17 @@ sck_log(struct source_ckpt *k, int64_t n, bool nodata, bool final,
 	sb_addf(&k->body, "batch=%" PRId64 "\nnodata=%d\nfinal=%d\nrows=%"
 	    PRIu64 "\nstart=%s\nend=%s\njournal\n", n, nodata, final, rows,
 	    k->start ? k->start : k->pos.buf, k->pos.buf);
-	{
-		size_t before = k->body.len;
-
-		source_journal(k->src, n, &k->body);
-		if (k->body.len > before)
-			k->compact_due = true;
-	}
+	source_journal(k->src, n, &k->body);
 	if (ckpt_write_offsets(k->ck, n, k->body.buf, k->body.len, err) < 0)
 		return -1;
 	free(k->start);
 	k->start = xstrdup(k->pos.buf);
-	if (k->compact_due && n - k->compact_upto >= k->interval)
+	/* Compact every interval (retain/2) batches even when nothing new
+	 * was journaled: pruning removes offsets older than retain batches,
+	 * and an entry logged just after the last compaction must be in the
+	 * journal before its offsets file can go (a file that spans more
+	 * batches than --retain left a gap otherwise). */
+	if (n - k->compact_upto >= k->interval)
 		return write_compact(k, n, err);
 	return 0;
 }

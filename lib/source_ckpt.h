@@ -76,7 +76,6 @@ struct source_ckpt {
 				   source's own start) */
 	int64_t compact_upto;	/* the compacted journal has batches <= */
 	int64_t interval;	/* compact every so many batches */
-	bool compact_due;	/* journal lines since the last compaction */
 	struct strbuf body, pos;
 
 	/* Batches whose end awaits a commit before source_done(). */

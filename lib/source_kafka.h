@@ -21,6 +21,11 @@ struct kafka_source_settings {
 	bool include_headers;		/* --include-headers: a field headers */
 	const char *group;		/* --group ID: share the partitions
 					 * with the copies in group ID */
+	long long max_offsets;		/* --max-offsets-per-trigger: a batch
+					 * takes at most so many messages,
+					 * over every partition; 0: no cap */
+	bool checkpointed;		/* --checkpoint: with a group, commit
+					 * to it only what offsets/N logged */
 };
 
 /* Not copied: ks must outlive the source. */

@@ -264,3 +264,12 @@ journal"
 	assert_failure 1
 	[[ "$stderr" == *"ck/offsets/0"*"checksum"* ]]
 }
+
+@test "a file that spans more batches than --retain: the next run takes only the new file" {
+	seq -f 'w%g' 1 30 >in/1
+	ssrc file:in --checkpoint ck --retain 4 --max-batch-rows 1 --trigger available-now | ssink - >/dev/null
+	echo x >in/2
+	run --separate-stderr bash -c 'ssrc file:in --checkpoint ck --retain 4 --max-batch-rows 1 --trigger available-now | ssink - --format csv --no-header'
+	assert_success
+	assert_output x
+}

@@ -35,8 +35,6 @@
  * batch.  Nothing may crash, leak, hang or overflow; errors are fine.
  */
 #include <dirent.h>
-#include <ftw.h>
-#include <signal.h>
 #include <sys/stat.h>
 
 #include "aggregate.h"
@@ -51,64 +49,24 @@
 
 static char base[256];		/* our scratch directory, made once */
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+/* FUZZ_DEBUG=1 in the environment: say why each step stopped (for
+ * writing seeds; a fuzzing run must stay quiet). */
+#define DEBUG(what, err) do { \
+	if (getenv("FUZZ_DEBUG") != NULL) \
+		fprintf(stderr, "fuzz_checkpoint: %s: %s\n", what, err); \
+} while (0)
 
 static void
 cleanup(void)
 {
 	if (base[0] != '\0')
-		rm_rf(base);
+		fuzz_rm_rf(base);
 }
 
-/*
- * DIR/runnel-fuzz-ck-PID.  libFuzzer ends a timed run with _Exit(), so
- * atexit() does not always clean up: remove the directories of processes
- * that are gone first.
- */
 static void
 make_base(void)
 {
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	DIR *d = opendir(tmp);
-	struct dirent *de;
-
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		char *end;
-		long pid;
-
-		if (strncmp(de->d_name, "runnel-fuzz-ck-", 15) != 0)
-			continue;
-		pid = strtol(de->d_name + 15, &end, 10);
-		if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 &&
-		    errno == ESRCH) {
-			if (snprintf(base, sizeof base, "%s/%s", tmp,
-			    de->d_name) < (int)sizeof base)
-				rm_rf(base);
-		}
-	}
-	if (d != NULL)
-		closedir(d);
-	snprintf(base, sizeof base, "%s/runnel-fuzz-ck-%ld", tmp,
-	    (long)getpid());
-	rm_rf(base);
-	if (mkdir(base, 0700) < 0) {
-		perror(base);
-		abort();
-	}
+	fuzz_scratch_dir("ck", base, sizeof base);
 	atexit(cleanup);
 }
 
@@ -333,19 +291,24 @@ walk_state(char *blob, size_t len, const char *path)
 	    sreader_i64(&r, "evicted", false, &evicted, err) < 0 ||
 	    sreader_i64(&r, "watermark", true, &wm, err) < 0 ||
 	    sreader_i64(&r, "wm_out", true, &wm_out, err) < 0 ||
-	    sreader_i64(&r, "rows", false, &rows, err) < 0)
+	    sreader_i64(&r, "rows", false, &rows, err) < 0) {
+		DEBUG("state", err);
 		goto out;
+	}
 	for (int64_t k = 0; k < rows && !sreader_done(&r); k++) {
 		void *acc;
 		int64_t iv;
 		double dv;
 
-		if (sreader_record(&r, nf, err) < 0)
+		if (sreader_record(&r, nf, err) < 0) {
+			DEBUG("state", err);
 			break;
+		}
 		(void)sreader_get_i64(&r, r.rec.field[0], &iv, err);
 		(void)sreader_get_f64(&r, r.rec.field[0], &dv, err);
 		acc = xcalloc(1, aggs_size(&a));
 		if (aggs_load(&a, acc, r.rec.field + 1, err) < 0) {
+			DEBUG("aggs_load", err);
 			(void)sreader_error(&r, err, "%s", "bad aggregate");
 			aggs_release(&a, acc);
 			free(acc);
@@ -448,7 +411,7 @@ part_b(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	snprintf(root, sizeof root, "%s/ck", base);
-	rm_rf(root);
+	fuzz_rm_rf(root);
 	if (mkdir(root, 0755) < 0)
 		abort();
 	build_dir(root, text, size, &st);
@@ -456,11 +419,14 @@ part_b(const uint8_t *data, size_t size)
 		st.config = DEFAULT_CONFIG;
 
 	ck = ckpt_create(root, st.pipeline, 0, err);
-	if (ck == NULL)
+	if (ck == NULL) {
+		DEBUG("ckpt_create", err);
 		goto done;
+	}
 	(void)ckpt_meta(ck, "id");
 	(void)ckpt_meta(ck, "pipeline");
 	if (ckpt_resume(ck, &res, err) < 0) {
+		DEBUG("ckpt_resume", err);
 		ckpt_close(ck);
 		goto done;
 	}
@@ -485,7 +451,11 @@ part_b(const uint8_t *data, size_t size)
 		if (got >= 0 && ckstage_batch(&cs, next, err) == 0)
 			(void)ckstage_save(&cs, next, st.config, "format=1\n",
 			    9, err);
+		if (got < 0)
+			DEBUG("ckstage_load", err);
 		ckstage_close(&cs);
+	} else {
+		DEBUG("ckstage_open", err);
 	}
 	schema_free(&in);
 	schema_free(&out);

@@ -19,13 +19,17 @@
 #ifndef RUNNEL_FUZZ_COMMON_H
 #define RUNNEL_FUZZ_COMMON_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "die.h"
@@ -134,6 +138,67 @@ fuzz_pipe_with(const void *data, size_t n)
 	fuzz_write_all(p[1], data, n);
 	close(p[1]);
 	return p[0];
+}
+
+static inline int
+fuzz_rm_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* rm -rf path (never following a symlink). */
+static inline void
+fuzz_rm_rf(const char *path)
+{
+	(void)nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Make an empty scratch directory TMP/runnel-fuzz-NAME-PID into dir
+ * (size bytes), TMP being /dev/shm when writable (no disk I/O for the
+ * fsyncs), else $TMPDIR or /tmp.  libFuzzer ends a timed run with
+ * _Exit(), so nothing removes it at exit: the directories of processes
+ * that are gone are removed here first.
+ */
+static inline void
+fuzz_scratch_dir(const char *name, char *dir, size_t size)
+{
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char prefix[64];
+	size_t pn;
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+
+	pn = (size_t)snprintf(prefix, sizeof prefix, "runnel-fuzz-%s-", name);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, pn) != 0)
+			continue;
+		pid = strtol(de->d_name + pn, &end, 10);
+		if (*end == '\0' && pid > 0 && kill((pid_t)pid, 0) < 0 &&
+		    errno == ESRCH &&
+		    snprintf(dir, size, "%s/%s", tmp, de->d_name) < (int)size)
+			fuzz_rm_rf(dir);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (snprintf(dir, size, "%s/%s%ld", tmp, prefix, (long)getpid()) >=
+	    (int)size) {
+		fprintf(stderr, "fuzz: scratch path too long\n");
+		abort();
+	}
+	fuzz_rm_rf(dir);
+	if (mkdir(dir, 0700) < 0) {
+		perror(dir);
+		abort();
+	}
 }
 
 /* A cheap, stable hash of the input, to vary chunk sizes and the like

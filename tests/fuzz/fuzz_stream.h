@@ -14,19 +14,28 @@
  *            kept for later)
  *   bit 6    fed through a pipe in small chunks, a read after each (else
  *            all at once from a memfd): partial lines across reads
+ *   bit 7    a bad-record policy (badrec.h), from a second byte: bit 0
+ *            keep (--bad-records-path, in a scratch directory), else
+ *            skip (--skip-bad); without bit 7 the policy is fail
  * Seeds start with a printable option byte: '@' (0x40) is "chunked, no
- * options", '0' (0x30) "1 row per read".
+ * options", '0' (0x30) "1 row per read"; 0x80 0x00 "skip", 0x80 0x01
+ * "keep".
  *
  * Properties: every frame written is a data frame with as many fields as
  * the schema (+1 with the timestamp), each field null or a valid wire
- * value of its type; the rows counted equal the frames written; the
- * reader ends (SOURCE_END or an error) within a bounded number of calls.
+ * value of its type; the frames written are the rows counted less the
+ * bad ones; the reader ends (SOURCE_END or an error) within a bounded
+ * number of calls; with keep, the bad-records files hold one valid JSON
+ * object per bad record, with its record and reason.
  */
 #ifndef RUNNEL_FUZZ_STREAM_H
 #define RUNNEL_FUZZ_STREAM_H
 
+#include <jansson.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+
+#include "badrec.h"
 
 #include "fuzz_common.h"
 #include "rtime.h"
@@ -36,6 +45,68 @@
 #include "value.h"
 
 #define FUZZ_DDL "s STRING, i INT, b BIGINT, d DOUBLE, ok BOOLEAN, t TIMESTAMP"
+
+static char bad_base[256];	/* scratch for --bad-records-path */
+
+static void
+bad_cleanup(void)
+{
+	if (bad_base[0] != '\0')
+		fuzz_rm_rf(bad_base);
+}
+
+/* Check each line of each bad-records file under dir; count them. */
+static uint64_t
+check_bad_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[1024];
+		struct stat st;
+		struct strbuf sb;
+		int fd;
+
+		if (de->d_name[0] == '.' || snprintf(path, sizeof path,
+		    "%s/%s", dir, de->d_name) >= (int)sizeof path ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			n += check_bad_files(path);
+			continue;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			abort();
+		sb_init(&sb);
+		fuzz_slurp(fd, &sb);
+		close(fd);
+		for (char *p = sb.buf, *end = sb.buf + sb.len; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			json_error_t jerr;
+			json_t *j;
+
+			FUZZ_ASSERT(nl != NULL, "bad-records line without "
+			    "newline in %s", path);
+			j = json_loadb(p, (size_t)(nl - p), JSON_ALLOW_NUL,
+			    &jerr);
+			FUZZ_ASSERT(j != NULL && json_is_object(j) &&
+			    json_is_string(json_object_get(j, "reason")) &&
+			    json_is_string(json_object_get(j, "record")),
+			    "bad-records line is not a good JSON object (%s): "
+			    "'%.*s'", j ? "keys" : jerr.text, (int)(nl - p), p);
+			json_decref(j);
+			n++;
+			p = nl + 1;
+		}
+		sb_free(&sb);
+	}
+	closedir(d);
+	return n;
+}
 
 /* Check every frame of the output; returns the number of records. */
 static uint64_t
@@ -96,7 +167,9 @@ run_stream(const uint8_t *data, size_t size, enum source_format format)
 	struct record_out o;
 	char err[ERRBUF_SIZE];
 	uint64_t limit, rows, hash, calls = 0, max_calls;
-	unsigned flags;
+	struct badrec policy;
+	char bad_dir[300];
+	unsigned flags, policy_flags = 0;
 	int in_fd, wfd = -1, out_fd, st = SOURCE_OK;
 	size_t fed = 0;
 
@@ -105,6 +178,13 @@ run_stream(const uint8_t *data, size_t size, enum source_format format)
 	flags = data[0];
 	data++;
 	size--;
+	if (flags & 128) {
+		if (size < 1)
+			return 0;
+		policy_flags = data[0];
+		data++;
+		size--;
+	}
 	hash = fuzz_hash(data, size);
 
 	memset(&opt, 0, sizeof opt);
@@ -138,6 +218,19 @@ run_stream(const uint8_t *data, size_t size, enum source_format format)
 	fw_init(&w, out_fd);
 	ro_init(&o, &w, opt.include_timestamp);
 	o.arrival = 1764000000000000;
+	if (flags & 128) {
+		if (bad_base[0] == '\0') {
+			fuzz_scratch_dir("bad", bad_base, sizeof bad_base);
+			atexit(bad_cleanup);
+		}
+		snprintf(bad_dir, sizeof bad_dir, "%s/d", bad_base);
+		fuzz_rm_rf(bad_dir);
+		badrec_init(&policy, (policy_flags & 1) ? BADREC_KEEP :
+		    BADREC_SKIP, bad_dir);
+		FUZZ_ASSERT(badrec_start(&policy, "q", 0, false, err) == 0,
+		    "badrec_start: %s", err);
+		o.policy = &policy;
+	}
 	stream_in_init(&in, in_fd, "fuzz", &opt, &s);
 
 	/* Each call takes a row, reads, or ends: more calls than that is a
@@ -195,8 +288,24 @@ run_stream(const uint8_t *data, size_t size, enum source_format format)
 	}
 	FUZZ_ASSERT(fw_flush(&w) == 0, "writing to a memfd failed");
 	rows = check_output(out_fd, &s, opt.include_timestamp);
-	FUZZ_ASSERT(rows == o.rows, "%llu frames written, %llu rows counted",
-	    (unsigned long long)rows, (unsigned long long)o.rows);
+	FUZZ_ASSERT(o.bad <= o.rows && rows == o.rows - o.bad,
+	    "%llu frames written, %llu rows counted, %llu bad",
+	    (unsigned long long)rows, (unsigned long long)o.rows,
+	    (unsigned long long)o.bad);
+	if (flags & 128) {
+		char summary[ERRBUF_SIZE];
+
+		FUZZ_ASSERT(o.bad == policy.total, "%llu bad, policy saw %llu",
+		    (unsigned long long)o.bad,
+		    (unsigned long long)policy.total);
+		if (badrec_end_batch(&policy, 0, err) == 0 &&
+		    policy.mode == BADREC_KEEP)
+			FUZZ_ASSERT(check_bad_files(bad_dir) == o.bad,
+			    "%llu bad records, not as many lines kept",
+			    (unsigned long long)o.bad);
+		badrec_summary(&policy, summary, sizeof summary);
+		badrec_free(&policy);
+	}
 
 	if (wfd >= 0)
 		close(wfd);
