@@ -199,8 +199,6 @@ man_mentions() {
 PENDING_OPTIONS="
 ssrc --max-offsets-per-trigger
 ssrc --group
-ssrc --skip-bad
-ssrc --bad-records-path
 ssink --bootstrap-servers
 ssink --key
 ssink --value

@@ -292,6 +292,10 @@ run_stream(const uint8_t *data, size_t size, enum source_format format)
 	    "%llu frames written, %llu rows counted, %llu bad",
 	    (unsigned long long)rows, (unsigned long long)o.rows,
 	    (unsigned long long)o.bad);
+	if (getenv("FUZZ_DEBUG") != NULL)	/* for writing seeds */
+		fprintf(stderr, "fuzz_stream: %llu rows, %llu bad, %s\n",
+		    (unsigned long long)o.rows, (unsigned long long)o.bad,
+		    st < 0 ? err : "ended");
 	if (flags & 128) {
 		char summary[ERRBUF_SIZE];
 
