@@ -97,3 +97,4 @@ crash-test: all
 .PHONY: crash-test
 
 include tests/valgrind.mk
+include tests/fuzz/fuzz.mk

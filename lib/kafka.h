@@ -32,6 +32,21 @@
  *   (e.g. a producer property given to a consumer) are always printed.
  * - Calls return -1 or NULL and fill err (ERRBUF_SIZE bytes); only cmd/
  *   prints.  The objects are not thread-safe: one thread uses each.
+ *
+ * What librdkafka 2.0.2's mock cluster (tests/helpers/kafka_mock.c, the
+ * tests, the demo) does not do that a real cluster does: transactions do
+ * not hide aborted messages from read_committed readers (no markers); an
+ * older producer with the same transactional id is not fenced; offsets
+ * committed in a transaction (the sink's batch id) are not stored, so
+ * last_batch is always -1 there; offset commits are refused while a
+ * group rebalances (Kafka accepts them from the current generation, as a
+ * revoke callback needs); unknown topics are created (4 partitions)
+ * unless kafka_mock --topic-error says otherwise; a group member waits
+ * max.poll.interval.ms for the others, so tests use -X
+ * max.poll.interval.ms=3000 -X session.timeout.ms=3000 -X
+ * heartbeat.interval.ms=100; a fetch that finds nothing waits
+ * fetch.wait.max.ms (500 ms) even when a message comes meanwhile; and it
+ * drops the oldest messages of a partition past a few hundred thousand.
  */
 #ifndef RUNNEL_KAFKA_H
 #define RUNNEL_KAFKA_H

@@ -426,3 +426,17 @@ tier2() {
 	run bash -c 'kcat -b "$1" -C -t words -o beginning -e -q | wc -l' _ "$ADDR"
 	assert_output "$(wc -w <input.txt | tr -d ' ')"
 }
+
+@test "tests/demo-kafka.sh: seed section 13 on the mock, counts add up over runs" {
+	run --separate-stderr sh "$RUNNEL_ROOT/tests/demo-kafka.sh" "$RUNNEL_BUILD"
+	assert_success
+	assert_equal "$stderr" ""
+	the=$(tr -cs '[:alpha:]' '\n' <"$RUNNEL_ROOT/tests/fixtures/demo/tide-clock.txt" |
+		tr '[:upper:]' '[:lower:]' | grep -cx the)
+	# the most frequent word, after the second run and after the third
+	assert_equal "$(grep -A1 '^== after the second run' <<<"$output" | tail -n 1)" "$the the"
+	assert_equal "$(grep -A1 '^== after a third run' <<<"$output" | tail -n 1)" "$the the"
+	# the third run wrote nothing
+	run grep -o '^([0-9]* messages in counts)' <<<"$output"
+	assert_equal "${lines[1]}" "${lines[2]}"
+}
