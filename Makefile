@@ -98,3 +98,9 @@ crash-test: all
 
 include tests/valgrind.mk
 include tests/fuzz/fuzz.mk
+
+# Kafka -> ssplit -> scount -> Kafka on librdkafka's mock cluster.
+demo-kafka: deps all
+	@sh tests/demo-kafka.sh $(BUILD)
+
+.PHONY: demo-kafka

@@ -226,7 +226,7 @@ kafka_sink_end(void *state, const struct epoch *e, char *err)
 {
 	struct kafka_sink *k = state;
 
-	if (k->batch >= 0 && e->batch != k->batch) {
+	if (k->txn && k->batch >= 0 && e->batch != k->batch) {
 		kafka_producer_abort(k->p, k->tmp_err);
 		return seterr(err, "batch %lld ended where batch %lld was "
 		    "expected (a checkpoint shared by two queries?)",

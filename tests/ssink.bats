@@ -339,7 +339,7 @@ assert unesc(lines[4].split(b"\t")[0]) == b"\\N"
 	assert_output "ssink: unknown sink 'nowhere' (sinks: console, stdout, -, file:DIR, kafka:TOPIC)"
 	run ssink kafka:topic </dev/null
 	assert_failure 2
-	assert_output "ssink: sink 'kafka:topic' is not supported yet"
+	assert_output "ssink: no Kafka servers: give --bootstrap-servers HOST:PORT"
 	run ssink file </dev/null
 	assert_failure 2
 	assert_output "ssink: sink 'file' needs a DIR: file:DIR"
@@ -371,7 +371,7 @@ assert unesc(lines[4].split(b"\t")[0]) == b"\\N"
 @test "-h prints the usage on stdout, --version the version" {
 	run --separate-stderr ssink -h
 	assert_success
-	assert_output "usage: ssink [SINK] [--format csv|json|tsv] [--header | --no-header] [--partition-by FIELD]... [--num-rows N] [--no-truncate] [--progress FILE]"
+	assert_output "usage: ssink [SINK] [--format csv|json|tsv] [--header | --no-header] [--partition-by FIELD]... [--num-rows N] [--no-truncate] [--progress FILE] [--bootstrap-servers HOST:PORT[,...]] [--key FIELD] [--value FIELD] [--timeout DURATION] [-X key=value]..."
 	run ssink --help
 	assert_success
 	run ssink --version
