@@ -660,8 +660,9 @@ open(sys.argv[2], "w").write("%d\n" % sent)'
 	ssink file:a/out --partition-by word <frames
 	# everything written is inside a/out; one directory a value
 	find . | sort >after
+	# (find | sort >before races with the creation of before and after)
 	[ -z "$(comm -13 before after | grep -v -e '^\./a/out$' -e '^\./a/out/' \
-	    -e '^\./after$')" ]
+	    -e '^\./after$' -e '^\./before$')" ]
 	[ -z "$(ls -A outside)" ]
 	[ "$(find a/out -mindepth 1 -maxdepth 1 -type d -name 'word=*' | wc -l)" -eq 6 ]
 	[ "$(find a/out -name 'part-*' | wc -l)" -eq 6 ]
