@@ -1,42 +1,55 @@
 #!/bin/sh
 # Run the C unit tests and every bats suite against each build directory
-# given (e.g. "build build-san"), then print "N passed, N failed" last.
-pass=0 fail=0 skip=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# given (e.g. "build build-san"), the build directories side by side (the
+# suites mostly wait on pipes and servers, so two passes share two cores
+# well), then print "N passed, N failed" last.
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
 
-count() {	# count TAP lines of $log, echoing failures
-	p=$(grep -c '^ok ' "$log" | tr -d ' ')
-	s=$(grep -c '^ok .*# skip' "$log" | tr -d ' ')
-	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
-	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
-	grep -A8 '^not ok ' "$log" | head -60
-}
-
-for build in "$@"; do
-	echo "== $build: unit tests"
+# run_build BUILD: every test against BUILD; TAP lines into $dir/BUILD.tap,
+# a readable log into $dir/BUILD.log.
+run_build() {
+	build=$1 tap=$dir/$1.tap log=$dir/$1.log one=$dir/$1.one
+	: >"$tap"
+	echo "== $build: unit tests" >"$log"
 	for t in tests/unit/*.c; do
 		bin=$build/tests/$(basename "$t" .c)
 		if [ ! -x "$bin" ]; then
-			echo "not ok - $bin was not built" >"$log"
+			echo "not ok - $bin was not built" >"$one"
 		else
-			"$bin" >"$log" 2>&1 || grep -q '^not ok' "$log" ||
-			    echo "not ok - $bin exited with status $?" >>"$log"
+			"$bin" >"$one" 2>&1 || grep -q '^not ok' "$one" ||
+			    echo "not ok - $bin exited with status $?" >>"$one"
 		fi
-		count
+		grep -A8 '^not ok' "$one" >>"$log"
+		grep -E '^(not )?ok ' "$one" >>"$tap"
 	done
-	echo "== $build: bats suites"
+	echo "== $build: bats suites" >>"$log"
 	for suite in tests/*.bats; do
 		[ -e "$suite" ] || continue
-		RUNNEL_BUILD=$build bats --tap "$suite" >"$log" 2>&1
+		start=$(date +%s)
+		RUNNEL_BUILD=$build bats --tap "$suite" >"$one" 2>&1
 		rc=$?
-		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
-			echo "not ok - $suite: bats exited $rc" >>"$log"
-			cat "$log" | tail -5
+		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$one"; then
+			echo "not ok - $suite: bats exited $rc" >>"$one"
+			tail -5 "$one" >>"$log"
 		fi
-		printf '%s: ' "$suite"; grep -c '^ok ' "$log"
-		count
+		echo "$suite: $(grep -c '^ok ' "$one") ok, $(($(date +%s) - start)) s" >>"$log"
+		grep -A8 '^not ok' "$one" | head -60 >>"$log"
+		grep -E '^(not )?ok ' "$one" >>"$tap"
 	done
+}
+
+for build in "$@"; do
+	run_build "$build" &
+done
+wait
+pass=0 fail=0 skip=0
+for build in "$@"; do
+	cat "$dir/$build.log"
+	p=$(grep -c '^ok ' "$dir/$build.tap")
+	s=$(grep -c '^ok .*# skip' "$dir/$build.tap")
+	f=$(grep -c '^not ok' "$dir/$build.tap")
+	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
