@@ -377,6 +377,14 @@ kafka_offsets_parse(const char *spec, char *err)
 				    topic, (int)p);
 				goto fail;
 			}
+			/* "1" and "01" name one partition: refuse it twice
+			 * rather than keep whichever librdkafka meets last
+			 * (found by fuzz_parse). */
+			if (rd_kafka_topic_partition_list_find(list, topic, p)) {
+				seterr(err, "topic '%s': partition %d is given "
+				    "twice", topic, (int)p);
+				goto fail;
+			}
 			rd_kafka_topic_partition_list_add(list, topic, p)
 			    ->offset = (int64_t)o;
 		}
