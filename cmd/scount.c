@@ -964,7 +964,6 @@ end_batch(struct scount *c, const struct epoch *e)
 
 /* Main. */
 
-
 int
 main(int argc, char **argv)
 {

@@ -266,9 +266,6 @@ split_record(struct ssplit *s)
 		split_regex(s, f.p, f.n, true);
 }
 
-/* "a, b, c": the input's field names, for messages. */
-
-
 int
 main(int argc, char **argv)
 {

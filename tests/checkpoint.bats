@@ -19,17 +19,6 @@ teardown() {
 	true
 }
 
-batches() {
-	awk -F'\t' '$1 == "\\.e" {
-		line = $2; rows = "?"
-		for (i = 3; i <= NF; i++) {
-			if ($i == "nodata=1") line = line " nodata"
-			if ($i == "final=1") line = line " final"
-			if ($i ~ /^ssrc\.rows=/) rows = substr($i, 11)
-		}
-		print line " rows=" rows
-	}' "$1"
-}
 
 data() {
 	grep -v '^\\\.' "$1" || true

@@ -19,18 +19,6 @@ teardown() {
 	true
 }
 
-# batches FILE: one line per epoch frame: "N rows=R" plus " nodata", " final".
-batches() {
-	awk -F'\t' '$1 == "\\.e" {
-		line = $2; rows = "?"
-		for (i = 3; i <= NF; i++) {
-			if ($i == "nodata=1") line = line " nodata"
-			if ($i == "final=1") line = line " final"
-			if ($i ~ /^ssrc\.rows=/) rows = substr($i, 11)
-		}
-		print line " rows=" rows
-	}' "$1"
-}
 
 # data_records FILE: the data frames of FILE.
 data_records() {

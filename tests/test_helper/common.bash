@@ -28,3 +28,16 @@ wait_for() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# batches FILE: one line per epoch frame of ssrc's output: "N rows=R" plus " nodata", " final".
+batches() {
+	awk -F'\t' '$1 == "\\.e" {
+		line = $2; rows = "?"
+		for (i = 3; i <= NF; i++) {
+			if ($i == "nodata=1") line = line " nodata"
+			if ($i == "final=1") line = line " final"
+			if ($i ~ /^ssrc\.rows=/) rows = substr($i, 11)
+		}
+		print line " rows=" rows
+	}' "$1"
+}
