@@ -24,6 +24,11 @@ wait_for() {
 	done
 }
 
+# now_after MICROS: true once the wall clock is past MICROS since the epoch.
+now_after() {
+	[ "$(($(date +%s%N) / 1000))" -gt "$1" ]
+}
+
 # free_port: print a TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
