@@ -104,6 +104,7 @@ struct ssink {
 	struct strbuf report;
 	struct kafka_sink_settings kafka;	/* kafka: options */
 	char txn_id[UUID_STRLEN + 16];
+	char *resume;		/* the sink position of the last commit */
 	char err[ERRBUF_SIZE];
 };
 
@@ -129,6 +130,7 @@ finish(struct ssink *k, bool final)
 	check(k, sink_close(&k->sink, final, k->err));
 	ckpt_close(k->ck);
 	kafka_conf_free(&k->kafka.conf);
+	free(k->resume);
 	sb_free(&k->report);
 	if (k->progress_fd > STDERR_FILENO)
 		close(k->progress_fd);
@@ -200,10 +202,12 @@ static int64_t
 commit_batch(struct ssink *k, int64_t n)
 {
 	int64_t t0 = monotonic_micros();
+	char *pos = sink_position(&k->sink);
 
-	if (ckpt_commit(k->ck, n, k->err) < 0 ||
+	if (ckpt_commit(k->ck, n, pos, k->err) < 0 ||
 	    ckpt_prune(k->ck, n, k->retain, k->err) < 0)
 		die(EXIT_RUNTIME, "%s", k->err);
+	free(pos);
 	return monotonic_micros() - t0;
 }
 
@@ -286,6 +290,8 @@ handle_epoch(struct ssink *k)
 	}
 	check(k, sink_end(&k->sink, &e, k->err));
 	add_batch = monotonic_micros() - k->began;
+	if (sink_notice(&k->sink, k->err))
+		warnx_("%s", k->err);
 	/* After the sink's commit point (the file sink's manifest). */
 	if (k->ck != NULL)
 		commit = commit_batch(k, e.batch);
@@ -325,16 +331,31 @@ join_query(struct ssink *k, struct sink_options *o, char *own_id)
 		k->retain = (int)v;
 	}
 	k->next_batch = -1;
+	o->replay_batch = -1;
 	if (dir != NULL) {
+		const char *replay = schema_meta(&k->st.schema, "replay");
 		int64_t c;
 
 		if ((k->ck = ckpt_join(dir, run, k->err)) == NULL)
 			die(EXIT_RUNTIME, "%s", k->err);
 		o->query_id = ckpt_query_id(k->ck);
 		/* The stream resumes at C+1 (checkpoint.h). */
-		if (ckpt_last_commit(k->ck, &c, NULL, k->err) < 0)
+		if (ckpt_last_commit(k->ck, &c, NULL, k->err) < 0 ||
+		    ckpt_read_commit_sink(k->ck, c, &k->resume, k->err) < 0)
 			die(EXIT_RUNTIME, "%s", k->err);
 		k->next_batch = c + 1;
+		o->resume = k->resume;
+		/* ssrc replays C+1 (it found the same C). */
+		if (replay != NULL) {
+			char *end;
+			long long v = strtoll(replay, &end, 10);
+
+			if (*end != '\0' || v != c + 1)
+				stage_die(&k->st, "header: @replay=%s, but the "
+				    "checkpoint's next batch is %lld", replay,
+				    (long long)(c + 1));
+			o->replay_batch = v;
+		}
 	}
 	/* The Kafka sink's transactions are per query (see the top). */
 	if (k->ck != NULL) {

@@ -536,6 +536,13 @@ write_header(struct query *q)
 		snprintf(retain, sizeof retain, "%d", q->ck.retain);
 		schema_set_meta(&h, "checkpoint", q->ck.abs_dir);
 		schema_set_meta(&h, "retain", retain);
+		/* The first batch is one an earlier run planned: a sink may
+		 * hold part of it already (ssink(1), Kafka). */
+		if (q->ck.have_replay) {
+			snprintf(retain, sizeof retain, "%" PRId64,
+			    sck_first_batch(&q->ck));
+			schema_set_meta(&h, "replay", retain);
+		}
 	}
 	for (size_t i = 0; i < q->src.schema.nfields; i++)
 		schema_add(&h, q->src.schema.fields[i].name,

@@ -976,18 +976,54 @@ ckpt_read_state(struct checkpoint *ck, const char *stage, int64_t n,
 }
 
 int
-ckpt_commit(struct checkpoint *ck, int64_t n, char *err)
+ckpt_commit(struct checkpoint *ck, int64_t n, const char *sink, char *err)
 {
-	char when[TIMESTAMP_BUFSIZE], body[160];
-	int len;
+	char when[TIMESTAMP_BUFSIZE];
+	struct strbuf body;
+	int rc;
 
 	if (n < 0)
 		return bad_batch(n, err);
+	if (sink != NULL && strchr(sink, '\n') != NULL)
+		return seterr(err, "checkpoint: a sink position is one line");
 	timestamp_format_iso(now_micros(), when);
-	len = snprintf(body, sizeof body, "batch=%lld\nrun=%s\ntime=%s\n",
-	    (long long)n, ck->run_id, when);
-	return write_file(ck, pathf(ck, "commits/%lld", (long long)n),
-	    "commit", body, (size_t)len, err);
+	sb_init(&body);
+	sb_addf(&body, "batch=%lld\nrun=%s\ntime=%s\n", (long long)n,
+	    ck->run_id, when);
+	if (sink != NULL)
+		sb_addf(&body, "sink=%s\n", sink);
+	rc = write_file(ck, pathf(ck, "commits/%lld", (long long)n),
+	    "commit", body.buf, body.len, err);
+	sb_free(&body);
+	return rc;
+}
+
+int
+ckpt_read_commit_sink(struct checkpoint *ck, int64_t n, char **sink,
+    char *err)
+{
+	char inner[ERRBUF_SIZE], *body, *line, *end;
+	size_t len;
+	int r;
+
+	*sink = NULL;
+	if (n < 0)
+		return 0;
+	r = af_read(pathf(ck, "commits/%lld", (long long)n), "commit", &body,
+	    &len, inner);
+	if (r <= 0)
+		return r < 0 ? wrap(err, inner) : 0;
+	for (line = body; line != NULL && *line != '\0'; line = end) {
+		end = strchr(line, '\n');
+		if (end != NULL)
+			*end++ = '\0';
+		if (strncmp(line, "sink=", 5) == 0) {
+			*sink = xstrdup(line + 5);
+			break;
+		}
+	}
+	free(body);
+	return *sink != NULL;
 }
 
 int

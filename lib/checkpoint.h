@@ -234,8 +234,18 @@ int ckpt_write_state(struct checkpoint *ck, const char *stage, int64_t n,
 int ckpt_read_state(struct checkpoint *ck, const char *stage, int64_t n,
     const char *config, char **blob, size_t *len, char *err);
 
-/* ssink: commits/N, after batch N is durable in the sink. */
-int ckpt_commit(struct checkpoint *ck, int64_t n, char *err);
+/*
+ * ssink: commits/N, after batch N is durable in the sink.  sink: where
+ * the sink stands after N, one line of the sink's own (the Kafka sink's
+ * end offsets, lib/sink_kafka.c), or NULL; written as "sink=..." so that
+ * the run that replays N+1 knows where N+1 can have begun.
+ */
+int ckpt_commit(struct checkpoint *ck, int64_t n, const char *sink,
+    char *err);
+/* The sink line of commits/N: 1 and *sink (malloc'd, caller frees), 0
+ * when the file has none or is absent, -1 when it is damaged. */
+int ckpt_read_commit_sink(struct checkpoint *ck, int64_t n, char **sink,
+    char *err);
 
 /*
  * ssink, after ckpt_commit(ck, c): remove batches numbered <= c - retain

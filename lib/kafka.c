@@ -89,7 +89,7 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	if (log->print)
 		fprintf(stderr, "%%%d|%s|%s| %s\n", level, fac,
 		    rd_kafka_name(rk), buf);
-	else if (strcmp(fac, "CONFWARN") == 0)
+	else if (strcmp(fac, "CONFWARN") == 0 && !log->quiet)
 		fprintf(stderr, "%s: kafka: %s\n", prog_name(), buf);
 	if (level <= 3)
 		kafka_log_note(log, buf);

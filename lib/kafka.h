@@ -132,6 +132,9 @@ struct kafka_consumer_opts {
 	 * NULL; not owned. */
 	const rd_kafka_topic_partition_list_t *until;
 	const char *group;	/* consumer group id; NULL: no group */
+	/* Do not show librdkafka's configuration warnings: the -X given
+	 * were meant for another client (the sink's producer). */
+	bool quiet_config;
 };
 
 struct kafka_consumer;
@@ -285,11 +288,25 @@ int kafka_producer_abort(struct kafka_producer *p, char *err);
  * instance with the same transactional id, as read by start(); -1 if
  * none (or no transactions). */
 int64_t kafka_producer_last_batch(const struct kafka_producer *p);
-/* The end offset (high watermark) of each partition of the topic now;
- * between batches, what a sink can record to find later what a batch
- * wrote.  The caller destroys the list. */
+/* The end offset (high watermark) of each partition of the topic now,
+ * and in *starts (when not NULL) the first offset still there.  The
+ * caller destroys the lists. */
 rd_kafka_topic_partition_list_t *kafka_producer_end_offsets(
-    struct kafka_producer *p, char *err);
+    struct kafka_producer *p, rd_kafka_topic_partition_list_t **starts,
+    char *err);
+/*
+ * Positions: per partition of the topic, an offset that every message
+ * this producer sends from now on will be at or after: past its last
+ * delivery there, or the floor set (an end offset read earlier), the
+ * larger.  A sink records them with each commit, so that the run that
+ * replays the next batch knows where in the topic that batch can have
+ * begun.  Partitions with neither are left out.  The caller destroys the
+ * list.
+ */
+void kafka_producer_set_floor(struct kafka_producer *p,
+    const rd_kafka_topic_partition_list_t *floor);
+rd_kafka_topic_partition_list_t *kafka_producer_positions(
+    const struct kafka_producer *p);
 /* Messages delivered so far. */
 int64_t kafka_producer_delivered(const struct kafka_producer *p);
 rd_kafka_t *kafka_producer_handle(struct kafka_producer *p);

@@ -133,6 +133,7 @@ kafka_consumer_new(const struct kafka_conf *kc,
 	c = xcalloc(1, sizeof *c);
 	c->wake[0] = c->wake[1] = -1;
 	kafka_log_init(&c->log, kc);
+	c->log.quiet = opts->quiet_config;
 	c->timeout_ms = kc->timeout_ms > 0 ? kc->timeout_ms : KAFKA_TIMEOUT_MS;
 	c->bounded = opts->bounded;
 	c->topics = xcalloc(opts->ntopics, sizeof *c->topics);

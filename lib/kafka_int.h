@@ -22,6 +22,7 @@ struct kafka_log {
 	unsigned long seq;	/* bumped at each new "last" */
 	unsigned long seen;	/* seq when last taken by kafka_log_take() */
 	bool print;		/* -X debug / log_level: echo every line */
+	bool quiet;		/* do not show configuration warnings */
 	bool fatal;		/* error_cb saw a fatal error */
 };
 

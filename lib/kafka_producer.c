@@ -37,6 +37,9 @@ struct kafka_producer {
 	int partitions;
 	bool in_txn;
 	int64_t last_batch;
+	int64_t *next;		/* per partition: past our last delivery,
+				 * or the floor given, whichever is larger */
+	int nnext;
 	int64_t delivered;
 	int64_t failed;		/* in the current batch */
 	char dr_err[ERRBUF_SIZE];	/* the batch's first failure */
@@ -56,6 +59,9 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		p->delivered++;
+		if (m->partition >= 0 && m->partition < p->nnext &&
+		    m->offset >= p->next[m->partition])
+			p->next[m->partition] = m->offset + 1;
 		return;
 	}
 	if (p->failed++ == 0)
@@ -227,6 +233,9 @@ kafka_producer_start(struct kafka_producer *p, char *err)
 	if (kafka_topic_check(p->rk, &p->log, p->servers, p->topic, deadline,
 	    p->timeout_ms, &p->partitions, err) < 0)
 		return -1;
+	p->next = xrealloc(p->next, (size_t)p->partitions * sizeof *p->next);
+	for (p->nnext = 0; p->nnext < p->partitions; p->nnext++)
+		p->next[p->nnext] = RD_KAFKA_OFFSET_INVALID;
 	if (p->txn_id == NULL)
 		return 0;
 	error = rd_kafka_init_transactions(p->rk, p->commit_timeout_ms);
@@ -319,27 +328,71 @@ kafka_producer_send(struct kafka_producer *p, const struct kafka_out *m,
 }
 
 rd_kafka_topic_partition_list_t *
-kafka_producer_end_offsets(struct kafka_producer *p, char *err)
+kafka_producer_end_offsets(struct kafka_producer *p,
+    rd_kafka_topic_partition_list_t **starts, char *err)
 {
 	int64_t deadline = monotonic_micros() + (int64_t)p->timeout_ms * 1000;
-	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_partition_list_t *l, *lows;
 	rd_kafka_resp_err_t e;
 	int64_t lo, hi;
 	int i;
 
 	l = rd_kafka_topic_partition_list_new(p->partitions);
+	lows = rd_kafka_topic_partition_list_new(p->partitions);
 	for (i = 0; i < p->partitions; i++) {
 		e = rd_kafka_query_watermark_offsets(p->rk, p->topic, i, &lo,
 		    &hi, kafka_ms_left(deadline));
 		if (e) {
 			rd_kafka_topic_partition_list_destroy(l);
+			rd_kafka_topic_partition_list_destroy(lows);
 			kafka_seterr(err, &p->log, e, "topic '%s' partition %d: "
 			    "cannot read its offsets from '%s'", p->topic, i,
 			    p->servers);
 			return NULL;
 		}
 		rd_kafka_topic_partition_list_add(l, p->topic, i)->offset = hi;
+		rd_kafka_topic_partition_list_add(lows, p->topic, i)->offset =
+		    lo;
 	}
+	if (starts != NULL)
+		*starts = lows;
+	else
+		rd_kafka_topic_partition_list_destroy(lows);
+	return l;
+}
+
+void
+kafka_producer_set_floor(struct kafka_producer *p,
+    const rd_kafka_topic_partition_list_t *floor)
+{
+	for (int i = 0; i < floor->cnt; i++) {
+		int32_t part = floor->elems[i].partition;
+
+		if (strcmp(floor->elems[i].topic, p->topic) != 0 || part < 0)
+			continue;
+		if (part >= p->nnext) {
+			p->next = xrealloc(p->next, (size_t)(part + 1) *
+			    sizeof *p->next);
+			while (p->nnext <= part)
+				p->next[p->nnext++] = RD_KAFKA_OFFSET_INVALID;
+		}
+		if (floor->elems[i].offset > p->next[part])
+			p->next[part] = floor->elems[i].offset;
+	}
+}
+
+rd_kafka_topic_partition_list_t *
+kafka_producer_positions(const struct kafka_producer *p)
+{
+	rd_kafka_topic_partition_list_t *l;
+
+	/* Deliveries are counted by rd_kafka_poll/flush in this thread:
+	 * between batches every one of them has been. */
+	l = rd_kafka_topic_partition_list_new(p->nnext > 0 ? p->nnext : 1);
+	for (int i = 0; i < p->nnext; i++)
+		if (p->next[i] >= 0)
+			rd_kafka_topic_partition_list_add(l, p->topic,
+			    i)->offset = p->next[i];
 	return l;
 }
 
@@ -493,6 +546,7 @@ kafka_producer_free(struct kafka_producer *p)
 	free(p->topic);
 	free(p->txn_id);
 	free(p->marker_group);
+	free(p->next);
 	kafka_log_free(&p->log);
 	free(p);
 }

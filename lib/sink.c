@@ -157,6 +157,22 @@ sink_close(struct sink *k, bool final, char *err)
 	return rc;
 }
 
+char *
+sink_position(struct sink *k)
+{
+	if (k->state == NULL || k->type->position == NULL)
+		return NULL;
+	return k->type->position(k->state);
+}
+
+bool
+sink_notice(struct sink *k, char *buf)
+{
+	if (k->state == NULL || k->type->notice == NULL)
+		return false;
+	return k->type->notice(k->state, buf);
+}
+
 int
 sink_write_all(int fd, const char *name, struct strbuf *buf, char *err)
 {

@@ -14,6 +14,9 @@
  *                returns 0 the batch is visible/durable in the sink (shown
  *                on the console, written to stdout, renamed into place,
  *                committed in Kafka), so a checkpoint may record it;
+ *   position     (optional) after end, with a checkpoint: one line for
+ *                the commit, given back to the next run (resume);
+ *   notice       (optional) after end: a line for stderr, if any;
  *   close        once, at the end of the stream (final) or on a stop
  *                (pause), after the last end; frees the sink's state even
  *                when it fails.
@@ -90,6 +93,12 @@ struct sink_options {
 	const char *query_id;		/* the query's id (names the file
 					 * sink's part files): never NULL */
 	const char *run_id;		/* this run's id, or "" */
+	/* With a checkpoint: the batch this run replays first (the
+	 * header's @replay: a run before this one planned it and may have
+	 * written part of it), else -1; and the position the sink gave for
+	 * the last commit (position below), or NULL. */
+	int64_t replay_batch;
+	const char *resume;
 	long long num_rows;		/* console: rows shown (default 20) */
 	bool truncate;			/* console: cut cells at 20 chars */
 	int fd;				/* where console/stdout write (1) */
@@ -120,6 +129,14 @@ struct sink_type {
 	int (*row)(void *state, const struct record *rec, char *err);
 	int (*end)(void *state, const struct epoch *e, char *err);
 	int (*close)(void *state, bool final, char *err);
+	/* Optional: where the sink stands after the last end, one line,
+	 * malloc'd (or NULL), recorded in the checkpoint's commit and given
+	 * back to the next run as sink_options.resume. */
+	char *(*position)(void *state);
+	/* Optional: after end, something the user should know about that
+	 * batch (not an error), as one line in buf (ERRBUF_SIZE); false if
+	 * nothing.  The command shows it on stderr. */
+	bool (*notice)(void *state, char *buf);
 };
 
 struct sink {
@@ -160,6 +177,10 @@ int sink_begin(struct sink *k, int64_t batch, char *err);
 int sink_row(struct sink *k, const struct record *rec, char *err);
 int sink_end(struct sink *k, const struct epoch *e, char *err);
 int sink_close(struct sink *k, bool final, char *err);
+/* The type's position, or NULL when it has none. */
+char *sink_position(struct sink *k);
+/* The type's notice; false when it has none. */
+bool sink_notice(struct sink *k, char *buf);
 
 /*
  * Write all of buf to fd and empty buf: the output path shared by the

@@ -31,6 +31,7 @@
 
 #include "die.h"
 #include "json_out.h"
+#include "kafka_readback.h"
 #include "sink.h"
 #include "sink_kafka.h"
 #include "value.h"
@@ -45,6 +46,7 @@ sink_kafka_settings(const struct kafka_sink_settings *ks)
 
 struct kafka_sink {
 	const struct schema *schema;
+	const char *topic;
 	struct kafka_producer *p;
 	int key, value;		/* field index, -1: none / whole record */
 	bool txn;
@@ -52,7 +54,14 @@ struct kafka_sink {
 	bool skip;		/* that batch is in the topic already */
 	char batch_text[24];	/* runnel.batch header value */
 	char *run_id;		/* runnel.run header value */
-	struct kafka_header hdr[2];
+	char *query_id;		/* runnel.query header value */
+	struct kafka_header hdr[3];
+	int64_t replay_batch;	/* sink_options.replay_batch */
+	struct kafka_readback *found;	/* what of it the topic holds */
+	struct kafka_readback *taking;	/* found, while that batch runs */
+	long long replay_rows;	/* rows of it seen */
+	long long resent;	/* rows of it found, so not sent again */
+	bool replayed;		/* it just ended: notice says how it went */
 	char tmp_err[ERRBUF_SIZE];
 	struct strbuf kbuf, vbuf, tmp;
 };
@@ -101,6 +110,57 @@ kafka_sink_check(const struct sink_options *o, const struct schema *s,
 	return kafka_conf_check(&ks->conf, err);
 }
 
+/*
+ * With a checkpoint, after the producer started (which aborted what a
+ * dead run left open, on a cluster that can): find what of the batch to
+ * replay the topic holds already, reading from where the last commit said
+ * the sink stood (a partition it did not name: from its start); and set
+ * the positions the commits will record from the end offsets now.
+ */
+static int
+prepare_replay(struct kafka_sink *k, const struct kafka_sink_settings *ks,
+    const struct sink_options *o, char *err)
+{
+	rd_kafka_topic_partition_list_t *ends, *starts, *from = NULL;
+	int timeout_ms = ks->conf.timeout_ms > 60000 ? ks->conf.timeout_ms :
+	    60000;
+	int rc = -1;
+
+	if ((ends = kafka_producer_end_offsets(k->p, &starts, err)) == NULL)
+		return -1;
+	if (k->replay_batch >= 0 &&
+	    k->replay_batch > kafka_producer_last_batch(k->p)) {
+		if (o->resume != NULL &&
+		    (from = kafka_offsets_parse(o->resume, k->tmp_err)) ==
+		    NULL) {
+			seterr(err, "checkpoint: bad sink position '%s': %s",
+			    o->resume, k->tmp_err);
+			goto out;
+		}
+		/* Retention may have removed the start: what is left. */
+		for (int i = 0; from != NULL && i < from->cnt; i++) {
+			rd_kafka_topic_partition_t *lo =
+			    rd_kafka_topic_partition_list_find(starts,
+			    from->elems[i].topic, from->elems[i].partition);
+
+			if (lo != NULL && from->elems[i].offset < lo->offset)
+				from->elems[i].offset = lo->offset;
+		}
+		k->found = kafka_readback_scan(&ks->conf, o->target, from,
+		    k->query_id, k->replay_batch, timeout_ms, err);
+		if (k->found == NULL)
+			goto out;
+	}
+	kafka_producer_set_floor(k->p, ends);
+	rc = 0;
+out:
+	if (from != NULL)
+		rd_kafka_topic_partition_list_destroy(from);
+	rd_kafka_topic_partition_list_destroy(ends);
+	rd_kafka_topic_partition_list_destroy(starts);
+	return rc;
+}
+
 static void *
 kafka_sink_open(const struct sink_options *o, const struct schema *s,
     char *err)
@@ -111,9 +171,12 @@ kafka_sink_open(const struct sink_options *o, const struct schema *s,
 	struct kafka_sink *k = xcalloc(1, sizeof *k);
 
 	k->schema = s;
+	k->topic = o->target;
 	k->key = k->value = -1;
 	k->batch = -1;
 	k->run_id = xstrdup(o->run_id != NULL ? o->run_id : "");
+	k->query_id = xstrdup(o->query_id != NULL ? o->query_id : "");
+	k->replay_batch = o->replay_batch;
 	sb_init(&k->kbuf);
 	sb_init(&k->vbuf);
 	sb_init(&k->tmp);
@@ -127,10 +190,14 @@ kafka_sink_open(const struct sink_options *o, const struct schema *s,
 	if ((k->p = kafka_producer_new(&ks->conf, &po, err)) == NULL ||
 	    kafka_producer_start(k->p, err) < 0)
 		goto fail;
+	if (k->txn && prepare_replay(k, ks, o, err) < 0)
+		goto fail;
 	return k;
 fail:
 	kafka_producer_free(k->p);
+	kafka_readback_free(k->found);
 	free(k->run_id);
+	free(k->query_id);
 	sb_free(&k->kbuf);
 	sb_free(&k->vbuf);
 	sb_free(&k->tmp);
@@ -156,6 +223,10 @@ kafka_sink_begin(void *state, int64_t batch, char *err)
 	k->hdr[1].name = "runnel.run";
 	k->hdr[1].value = k->run_id;
 	k->hdr[1].len = strlen(k->run_id);
+	k->hdr[2].name = "runnel.query";
+	k->hdr[2].value = k->query_id;
+	k->hdr[2].len = strlen(k->query_id);
+	k->taking = batch >= 0 && batch == k->replay_batch ? k->found : NULL;
 	return kafka_producer_begin(k->p, err);
 }
 
@@ -194,7 +265,7 @@ kafka_sink_row(void *state, const struct record *rec, char *err)
 		return 0;
 	if (k->txn && k->batch >= 0) {
 		m.headers = k->hdr;
-		m.nheaders = 2;
+		m.nheaders = 3;
 	}
 
 	if (k->key >= 0) {
@@ -218,6 +289,14 @@ kafka_sink_row(void *state, const struct record *rec, char *err)
 		m.value = k->vbuf.buf ? k->vbuf.buf : "";
 		m.vallen = k->vbuf.len;
 	}
+	if (k->taking != NULL) {
+		k->replay_rows++;
+		if (kafka_readback_take(k->taking, m.key, m.keylen, m.value,
+		    m.vallen)) {
+			k->resent++;
+			return 0;
+		}
+	}
 	return kafka_producer_send(k->p, &m, err);
 }
 
@@ -238,7 +317,46 @@ kafka_sink_end(void *state, const struct epoch *e, char *err)
 		return kafka_producer_commit(k->p, -1, err);
 	if (e->batch <= kafka_producer_last_batch(k->p))
 		return kafka_producer_abort(k->p, err);
+	/* The replayed batch is done with what was found of it. */
+	if (k->taking != NULL) {
+		k->replayed = kafka_readback_found(k->found) > 0;
+		kafka_readback_free(k->found);
+		k->found = k->taking = NULL;
+	}
 	return kafka_producer_commit(k->p, e->batch, err);
+}
+
+/* After a replayed batch that an earlier run had written (part of). */
+static bool
+kafka_sink_notice(void *state, char *buf)
+{
+	struct kafka_sink *k = state;
+
+	if (!k->replayed)
+		return false;
+	k->replayed = false;
+	snprintf(buf, ERRBUF_SIZE, "batch %lld replayed: %lld of its %lld "
+	    "rows were in topic '%s' already (an earlier run wrote them "
+	    "before it stopped); sent the other %lld", (long long)k->batch,
+	    k->resent, k->replay_rows, k->topic, k->replay_rows - k->resent);
+	return true;
+}
+
+/* With a checkpoint: per partition, an offset where the next batch's
+ * messages will all be at or after (kafka_producer_positions()). */
+static char *
+kafka_sink_position(void *state)
+{
+	struct kafka_sink *k = state;
+	rd_kafka_topic_partition_list_t *l;
+	char *text;
+
+	if (!k->txn)
+		return NULL;
+	l = kafka_producer_positions(k->p);
+	text = kafka_offsets_format(l);
+	rd_kafka_topic_partition_list_destroy(l);
+	return text;
 }
 
 static int
@@ -247,7 +365,9 @@ kafka_sink_close(void *state, bool final, char *err)
 	struct kafka_sink *k = state;
 
 	kafka_producer_free(k->p);
+	kafka_readback_free(k->found);
 	free(k->run_id);
+	free(k->query_id);
 	sb_free(&k->kbuf);
 	sb_free(&k->vbuf);
 	sb_free(&k->tmp);
@@ -270,4 +390,6 @@ const struct sink_type sink_kafka = {
 	.row = kafka_sink_row,
 	.end = kafka_sink_end,
 	.close = kafka_sink_close,
+	.position = kafka_sink_position,
+	.notice = kafka_sink_notice,
 };

@@ -20,7 +20,7 @@ setup_file() {
 	load test_helper/common
 	local out="$BATS_FILE_TMPDIR/mock.out"
 	kafka_mock basic:2 latest:1 spec:2 many:2 js:1 csv:1 hd:1 rt:1 kv:2 \
-		big:1 cin:2 cout:2 rp:3 gin:4 lines:4 words:2 \
+		big:1 cin:2 cout:2 ein:1 eout:2 rp:3 gin:4 lines:4 words:2 \
 		--topic-error secret=TOPIC_AUTHORIZATION_FAILED \
 		--topic-error missing=UNKNOWN_TOPIC_OR_PART \
 		>"$out" 2>"$BATS_FILE_TMPDIR/mock.err" 3>&- &
@@ -298,8 +298,8 @@ count_run() {
 	assert_success
 	run consume cout -f '%h|%s\n'
 	msgs=$output
-	# every message is tagged with its batch and run
-	run grep -c 'runnel.batch=[0-9]*,runnel.run=[0-9a-f-]*|' <<<"$msgs"
+	# every message is tagged with its batch, run and query
+	run grep -c 'runnel.batch=[0-9]*,runnel.run=[0-9a-f-]*,runnel.query=[0-9a-f-]*|' <<<"$msgs"
 	assert_output 6
 	# no message twice, and the last count of each word is its total
 	run bash -c 'cut -d"|" -f2 <<<"$1" | sort | uniq -d' _ "$msgs"
@@ -307,6 +307,66 @@ count_run() {
 	run bash -c 'cut -d"|" -f2 <<<"$1" | jq -r "\"\(.word) \(.count)\"" |
 		awk "{c[\$1] = \$2} END {for (w in c) print w, c[w]}" | sort' _ "$msgs"
 	assert_output "$(printf 'a 4\nb 1\nc 2\nd 1')"
+}
+
+# The query's id, from the checkpoint's metadata.
+query_id() {
+	sed -n 's/^id=//p' ck/metadata
+}
+
+# ein -> ssplit -> scount -> eout, with the checkpoint ck; with -n, no
+# sink (a run that dies before its sink commits).
+exact_run() {
+	if [ "${1:-}" = -n ]; then
+		ssrc kafka:ein --bootstrap-servers "$ADDR" --starting-offsets earliest \
+			--trigger available-now --checkpoint ck | ssplit |
+			scount word --mode update >/dev/null
+		return
+	fi
+	ssrc kafka:ein --bootstrap-servers "$ADDR" --starting-offsets earliest \
+		--trigger available-now --checkpoint ck | ssplit |
+		scount word --mode update |
+		ssink kafka:eout --bootstrap-servers "$ADDR" --key word
+}
+
+# The values in eout, as a read_committed reader sees them, sorted.
+committed_values() {
+	consume eout -X isolation.level=read_committed -f '%s\n' | sort
+}
+
+@test "kafka sink: a replay after a crash sends only what the topic lacks, so each result is there once" {
+	# run 1 commits batch 0 (a b a) and its final no-data batch
+	printf 'a b a\n' | produce ein
+	run --separate-stderr exact_run
+	assert_success
+	# run 2 plans batch B (c a) and dies before its sink commits B; its
+	# sink had sent one of B's two rows, {"word":"a","count":3}
+	printf 'c a\n' | produce ein
+	exact_run -n
+	b=$(($(ls ck/commits | sort -n | tail -n 1) + 1))
+	[ -e "ck/offsets/$b" ] && [ ! -e "ck/commits/$b" ]
+	printf '{"word":"a","count":3}\n' | produce eout -k a -p 0 \
+		-H "runnel.batch=$b" -H runnel.run=dead -H "runnel.query=$(query_id)"
+	# run 3 replays B: it finds a's row and sends only c's
+	run --separate-stderr exact_run
+	assert_success
+	assert_equal "$stderr" "ssink: batch $b replayed: 1 of its 2 rows were in topic 'eout' already (an earlier run wrote them before it stopped); sent the other 1"
+	want=$(printf '%s\n' '{"word":"a","count":2}' '{"word":"a","count":3}' \
+		'{"word":"b","count":1}' '{"word":"c","count":1}')
+	run committed_values
+	assert_output "$want"
+	# as if run 3 had died after its Kafka commit, before its
+	# checkpoint's: run 4 replays B again and finds all of it
+	rm "ck/commits/$b"
+	rm -f "ck/commits/$((b + 1))" "ck/offsets/$((b + 1))"
+	run --separate-stderr exact_run
+	assert_success
+	assert_equal "$stderr" "ssink: batch $b replayed: 2 of its 2 rows were in topic 'eout' already (an earlier run wrote them before it stopped); sent the other 0"
+	run committed_values
+	assert_output "$want"
+	# the commits record where the sink stood in eout, for the next replay
+	run grep -h '^sink=' "ck/commits/$b"
+	assert_output --regexp '^sink=\{"eout":\{"0":[0-9]+,"1":[0-9]+\}\}$'
 }
 
 replay_run() {

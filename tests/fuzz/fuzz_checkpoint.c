@@ -462,7 +462,7 @@ part_b(const uint8_t *data, size_t size)
 
 	/* ssrc and ssink for one more batch. */
 	if (ckpt_write_offsets(ck, next, "offset=0\n", 9, err) == 0 &&
-	    ckpt_commit(ck, next, err) == 0)
+	    ckpt_commit(ck, next, NULL, err) == 0)
 		(void)ckpt_prune(ck, next, st.retain < 1 ? 1 :
 		    st.retain > 1000 ? 1000 : st.retain, err);
 	(void)ckpt_write_source(ck, "fuzz", "log", "x\n", 2, err);

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		if (rc == 0 || (rc > 0 && argv[1][0] == 'o'))
 			rc = ckpt_write_offsets(ck, n, "{}\n", 3, err);
 		if (rc >= 0 && argv[1][0] == 'c')
-			rc = ckpt_commit(ck, n, err);
+			rc = ckpt_commit(ck, n, NULL, err);
 		if (rc < 0)
 			die(EXIT_RUNTIME, "%s", err);
 		ckpt_close(ck);

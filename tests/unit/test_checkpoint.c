@@ -345,7 +345,7 @@ lay_out(struct checkpoint *ck, int64_t last, int64_t committed)
 		if (ckpt_write_offsets(ck, n, body, (size_t)len, err) < 0 ||
 		    ckpt_write_state(ck, "scount", n, "scount keys=word",
 		    body, (size_t)len, err) < 0 ||
-		    (n <= committed && ckpt_commit(ck, n, err) < 0))
+		    (n <= committed && ckpt_commit(ck, n, NULL, err) < 0))
 			printf("# lay_out: %s\n", err);
 	}
 }
@@ -437,7 +437,7 @@ test_last_commit(void)
 	CHECK(ckpt_last_commit(ck, &c, warn, err) == 0 && c == 2,
 	    "C is the newest commit");
 	/* A gap, stray temp files and names that are not batches. */
-	CHECK(ckpt_commit(ck, 5, err) == 0, "commit 5 after a gap");
+	CHECK(ckpt_commit(ck, 5, NULL, err) == 0, "commit 5 after a gap");
 	CHECK(af_begin(&t, pathf("%s/commits/6", dir), err) == 0,
 	    "a writer starts commits/6");
 	close(t.fd);		/* ... and dies: its temp file stays */
@@ -490,7 +490,7 @@ test_fallback(void)
 
 	/* A damaged state of the newest commit falls back the same way. */
 	ckpt_write_state(ck, "scount", 7, "scount keys=word", "s7", 2, err);
-	ckpt_commit(ck, 7, err);
+	ckpt_commit(ck, 7, NULL, err);
 	flip_byte(pathf("%s/state/scount/7", dir), 30);
 	CHECK(ckpt_last_commit(ck, &c, warn, err) == 0 && c == 6 &&
 	    strstr(warn, "state/scount/7': checksum mismatch") != NULL,
@@ -572,7 +572,18 @@ test_resume(void)
 	free(body);
 
 	/* Committed up to 3, nothing planned: continue after offsets/3. */
-	ckpt_commit(ck, 3, err);
+	ckpt_commit(ck, 3, NULL, err);
+	CHECK(ckpt_read_commit_sink(ck, 3, &body, err) == 0 && body == NULL,
+	    "a commit without a sink position has none");
+	CHECK(ckpt_commit(ck, 3, "{\"t\":{\"0\":7}}", err) == 0 &&
+	    ckpt_read_commit_sink(ck, 3, &body, err) == 1 &&
+	    strcmp(body, "{\"t\":{\"0\":7}}") == 0,
+	    "the sink position reads back from commits/N");
+	free(body);
+	CHECK(ckpt_read_commit_sink(ck, 9, &body, err) == 0 && body == NULL,
+	    "no commits/N: no sink position");
+	CHECK(ckpt_commit(ck, 3, "a\nb", err) < 0,
+	    "a sink position of two lines is refused");
 	CHECK(ckpt_resume(ck, &r, err) == 0 && r.commit == 3 &&
 	    r.replay == NULL && r.last != NULL &&
 	    strstr(r.last, "\"end\":40") != NULL,

@@ -519,7 +519,7 @@ test_message_fields(void)
 	struct kafka_producer_opts po = { .topic = "fields" };
 	struct kafka_producer *p;
 	struct kafka_consumer *c;
-	rd_kafka_topic_partition_list_t *ends;
+	rd_kafka_topic_partition_list_t *ends, *starts = NULL, *pos;
 	rd_kafka_message_t *msgs[4];
 	rd_kafka_headers_t *h = NULL;
 	rd_kafka_timestamp_type_t tstype;
@@ -538,11 +538,26 @@ test_message_fields(void)
 	    kafka_producer_send(p, &tomb, err) == 0 &&
 	    kafka_producer_commit(p, -1, err) == 0,
 	    "binary value with headers, and a tombstone, sent");
-	ends = p ? kafka_producer_end_offsets(p, err) : NULL;
+	ends = p ? kafka_producer_end_offsets(p, &starts, err) : NULL;
 	CHECK(ends != NULL && ends->cnt == 2 && offset_of(ends, "fields", 0) ==
-	    2 && offset_of(ends, "fields", 1) == 0, "end offsets after a batch");
-	if (ends != NULL)
+	    2 && offset_of(ends, "fields", 1) == 0 &&
+	    offset_of(starts, "fields", 0) == 0,
+	    "end offsets after a batch");
+	pos = p ? kafka_producer_positions(p) : NULL;
+	CHECK(pos != NULL && pos->cnt == 1 && offset_of(pos, "fields", 0) == 2,
+	    "positions: past the last delivery, where there was one");
+	if (pos != NULL)
+		rd_kafka_topic_partition_list_destroy(pos);
+	if (ends != NULL) {
+		kafka_producer_set_floor(p, ends);
+		pos = kafka_producer_positions(p);
+		CHECK(pos->cnt == 2 && offset_of(pos, "fields", 0) == 2 &&
+		    offset_of(pos, "fields", 1) == 0,
+		    "positions: the floor where nothing was delivered");
+		rd_kafka_topic_partition_list_destroy(pos);
 		rd_kafka_topic_partition_list_destroy(ends);
+		rd_kafka_topic_partition_list_destroy(starts);
+	}
 	kafka_producer_free(p);
 	kafka_conf_free(&kc);
 
