@@ -70,9 +70,11 @@
  *      string ("scount keys=word aggs=count mode=update") that the next
  *      run must match (change detection, below).
  *    - ssink writes commits/N AFTER batch N is durable in the sink
- *      (ckpt_commit()), then prunes (ckpt_prune()).  Sinks make a replay
- *      harmless: the file sink rewrites batch N's own part files, the
- *      Kafka sink skips a batch whose transaction already committed.
+ *      (ckpt_commit()), with the sink's position if it has one, then
+ *      prunes (ckpt_prune()).  Sinks make a replay harmless: the file
+ *      sink rewrites batch N's own part files, the Kafka sink skips a
+ *      batch whose transaction already committed and reads back what an
+ *      attempt left, from the position in commits/C.
  *    So when commits/N exists, offsets/N and every state/.../N are on
  *    disk: C is always a consistent cut.
  *

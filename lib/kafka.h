@@ -38,7 +38,8 @@
  * not hide aborted messages from read_committed readers (no markers); an
  * older producer with the same transactional id is not fenced; offsets
  * committed in a transaction (the sink's batch id) are not stored, so
- * last_batch is always -1 there; offset commits are refused while a
+ * last_batch is always -1 there (the sink's read-back,
+ * kafka_readback.h, makes up for these three); offset commits are refused while a
  * group rebalances (Kafka accepts them from the current generation, as a
  * revoke callback needs); unknown topics are created (4 partitions)
  * unless kafka_mock --topic-error says otherwise; a group member waits

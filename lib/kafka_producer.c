@@ -12,9 +12,10 @@
  * consumer group "runnel-sink.<transactional.id>" (the way Kafka's own
  * read-process-write loops make input offsets and output atomic).  A
  * restarted sink reads it back with the admin API and knows whether the
- * batch it is about to replay is already in the topic.  The alternative,
- * a header on every message and a scan of the topic's tail, costs bytes
- * per message and a read of every partition at start.
+ * batch it is about to replay is already in the topic, without reading
+ * the topic.  Where the marker is not kept (librdkafka's mock), the
+ * sink's read-back (kafka_readback.h) finds the batch instead; the
+ * positions (kafka_producer_positions()) tell it where to start.
  */
 #include <stdlib.h>
 #include <string.h>

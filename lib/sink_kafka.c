@@ -20,11 +20,17 @@
  * go into a transaction that end aborts.  Without a transactional id the
  * producer is idempotent: at least once.
  *
- * With a transactional id every message also carries two headers,
- * runnel.batch (the batch id, decimal) and runnel.run (the run that wrote
- * it): a reader can tell which batch a message belongs to, and a checker
- * on a cluster that does not hide aborted transactions (librdkafka's
- * mock) can keep, per batch, the run that wrote it last.
+ * With a transactional id every message also carries three headers,
+ * runnel.batch (the batch id, decimal), runnel.run (the run that wrote
+ * it) and runnel.query (the query id), and each commit records the
+ * producer's positions (position: where the next batch will begin, per
+ * partition).  When the run starts with a replay (sink_options'
+ * replay_batch) whose id is above the last one recorded, open reads the
+ * topic back from the positions of the last commit (kafka_readback.h)
+ * and row does not send again a row found there: what an attempt cut
+ * short wrote on a cluster that does not hide aborted transactions
+ * (librdkafka's mock), or a batch committed in Kafka whose id was not
+ * recorded.  notice then says how much was found.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -4,10 +4,10 @@
 # kafka:, errors with the broker's reason, checkpoints across runs, exact
 # replay, consumer groups and the two-tier scale-out of word counting.
 #
-# What librdkafka 2.0.2's mock cluster cannot show (lib/kafka.h): it does
-# not hide aborted transactions from read_committed readers and does not
-# store the batch ids a transaction commits; the tests here never need
-# either (no crash between the Kafka commit and the checkpoint's).
+# librdkafka 2.0.2's mock cluster does not hide aborted transactions from
+# read_committed readers and does not store the batch ids a transaction
+# commits (lib/kafka.h); the replay tests below show the sink's read-back
+# making up for both (tests/crash-test.sh does it with kill -9).
 load test_helper/common
 bats_require_minimum_version 1.5.0
 

@@ -19,6 +19,7 @@
 
 #include "die.h"
 #include "kafka.h"
+#include "kafka_readback.h"
 #include "record_out.h"
 #include "rtime.h"
 #include "schema.h"
@@ -77,6 +78,7 @@ mock_start(void)
 	rd_kafka_mock_topic_create(mock, "tx", 1, 1);
 	rd_kafka_mock_topic_create(mock, "fence", 1, 1);
 	rd_kafka_mock_topic_create(mock, "dr", 1, 1);
+	rd_kafka_mock_topic_create(mock, "rb", 2, 1);
 	rd_kafka_mock_topic_create(mock, "denied", 1, 1);
 	rd_kafka_mock_topic_set_error(mock, "denied",
 	    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
@@ -680,6 +682,87 @@ test_transactions(void)
 	kafka_consumer_free(c);
 }
 
+/* Send one message to topic rb with the sink's headers; 0 if queued. */
+static int
+send_marked(struct kafka_producer *p, int32_t part, const char *key,
+    const char *value, const char *query, const char *batch, char *err)
+{
+	struct kafka_header h[2] = {
+		{ "runnel.query", query, strlen(query) },
+		{ "runnel.batch", batch, strlen(batch) },
+	};
+	struct kafka_out m = { .partition = part, .key = key,
+	    .keylen = key ? strlen(key) : 0, .value = value,
+	    .vallen = value ? strlen(value) : 0, .headers = h, .nheaders = 2 };
+
+	return kafka_producer_send(p, &m, err);
+}
+
+static void
+test_readback(void)
+{
+	struct kafka_conf kc;
+	struct kafka_producer_opts po = { .topic = "rb" };
+	struct kafka_producer *p;
+	struct kafka_readback *rb;
+	rd_kafka_topic_partition_list_t *from;
+	char err[ERRBUF_SIZE] = "";
+
+	conf_for(&kc, servers);
+	p = kafka_producer_new(&kc, &po, err);
+	CHECK(p != NULL && kafka_producer_start(p, err) == 0 &&
+	    kafka_producer_begin(p, err) == 0, "producer for rb");
+	if (p == NULL) {
+		kafka_conf_free(&kc);
+		return;
+	}
+	/* Before the start offsets: not read. */
+	send_marked(p, 0, "a", "old", "q", "7", err);
+	kafka_producer_commit(p, -1, err);
+	kafka_producer_begin(p, err);
+	/* Batch 7 of query q: a twice, a null key, a null value. */
+	send_marked(p, 0, "a", "1", "q", "7", err);
+	send_marked(p, 1, "a", "1", "q", "7", err);
+	send_marked(p, 1, NULL, "n", "q", "7", err);
+	send_marked(p, 0, "t", NULL, "q", "7", err);
+	/* Another batch, another query, no headers: not batch 7 of q. */
+	send_marked(p, 0, "b", "1", "q", "8", err);
+	send_marked(p, 0, "c", "1", "other", "7", err);
+	send_value(p, "plain", err);
+	CHECK(kafka_producer_commit(p, -1, err) == 0, "rb written");
+	kafka_producer_free(p);
+
+	from = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(from, "rb", 0)->offset = 1;
+	rb = kafka_readback_scan(&kc, "rb", from, "q", 7, 10000, err);
+	CHECK(rb != NULL, "read-back scans rb");
+	if (rb == NULL) {
+		printf("# %s\n", err);
+	} else {
+		CHECK(kafka_readback_read(rb) == 7 &&
+		    kafka_readback_found(rb) == 4,
+		    "7 messages read from the start offsets, 4 of batch 7");
+		CHECK(kafka_readback_take(rb, "a", 1, "1", 1) &&
+		    kafka_readback_take(rb, "a", 1, "1", 1) &&
+		    !kafka_readback_take(rb, "a", 1, "1", 1),
+		    "a message found twice is taken twice, not a third time");
+		CHECK(!kafka_readback_take(rb, "a", 1, "old", 3),
+		    "a message before the start offsets is not found");
+		CHECK(!kafka_readback_take(rb, "b", 1, "1", 1) &&
+		    !kafka_readback_take(rb, "c", 1, "1", 1),
+		    "other batches and queries are not found");
+		CHECK(!kafka_readback_take(rb, "", 0, "n", 1) &&
+		    kafka_readback_take(rb, NULL, 0, "n", 1),
+		    "a null key is not an empty one");
+		CHECK(!kafka_readback_take(rb, "t", 1, "", 0) &&
+		    kafka_readback_take(rb, "t", 1, NULL, 0),
+		    "a null value is not an empty one");
+	}
+	kafka_readback_free(rb);
+	rd_kafka_topic_partition_list_destroy(from);
+	kafka_conf_free(&kc);
+}
+
 static void
 test_delivery_failure(void)
 {
@@ -1155,6 +1238,7 @@ main(void)
 	test_message_fields();
 	test_transactions();
 	test_delivery_failure();
+	test_readback();
 	test_source_type();
 	test_sink_type();
 	test_group();
