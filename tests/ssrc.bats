@@ -327,7 +327,8 @@ three"
 
 @test "default trigger: input in two chunks gives two data batches" {
 	start_fifo -
-	printf 'a\nb\n' >&4
+	# one write(2): bash's printf writes line by line
+	cat <<<$'a\nb' >&4
 	wait_for has_epochs 1
 	printf 'c\n' >&4
 	wait_for has_epochs 3
@@ -400,7 +401,7 @@ three"
 	for sig in TERM INT; do
 		rm -f "$T/in" "$T/out"
 		start_fifo -
-		printf 'a\nb\n' >&4
+		cat <<<$'a\nb' >&4	# one write(2), as above
 		wait_for has_epochs 1
 		kill -"$sig" "$SSRC_PID"
 		status=0
@@ -455,7 +456,9 @@ u2	2	1764590520000000"
 # ---- rate: ----
 
 @test "rate:N: timestamp and value from 0, N rows a second, SIGTERM ends cleanly" {
-	run --separate-stderr timeout --preserve-status -s TERM 1.2 \
+	# --foreground: one SIGTERM; else timeout signals its process group
+	# too, and a second signal ends ssrc at once (by design)
+	run --separate-stderr timeout --foreground --preserve-status -s TERM 1.2 \
 	    ssrc rate:100 --trigger 300ms
 	assert_success
 	assert_line --index 0 --regexp '	@source=rate:100	timestamp:TIMESTAMP	value:BIGINT$'
@@ -473,7 +476,7 @@ u2	2	1764590520000000"
 }
 
 @test "rate:N --ramp-up: the rate climbs from 0" {
-	run --separate-stderr timeout --preserve-status -s TERM 1.2 \
+	run --separate-stderr timeout --foreground --preserve-status -s TERM 1.2 \
 	    ssrc rate:1000 --ramp-up 2s --trigger 1h
 	assert_success
 	printf '%s\n' "$output" >"$T/out"
