@@ -10,4 +10,5 @@ load test_helper/common
 	assert_line --partial "ok: stateless"
 	assert_line --partial "ok: stateful"
 	assert_line --partial "ok: windowed"
+	assert_line --partial "ok: kafka"
 }
