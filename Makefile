@@ -40,7 +40,7 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/librunnel.a $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/librunnel.a $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librunnel.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/librunnel.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(BUILD)/librunnel.a $(LDFLAGS) $(LDLIBS)
 

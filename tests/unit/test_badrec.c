@@ -15,72 +15,17 @@
 #include "die.h"
 #include "frame.h"
 #include "json_in.h"
+#include "reader_fixture.h"
 #include "record_out.h"
 #include "schema.h"
 #include "unit.h"
-
-struct fixture {
-	struct frame_writer w;
-	struct record_out o;
-	struct badrec b;
-	struct schema s;
-	char err[ERRBUF_SIZE];
-	char out[4096];
-};
 
 static void
 setup(struct fixture *f, const char *ddl, enum badrec_mode mode,
     const char *dir)
 {
-	memset(f, 0, sizeof *f);
-	fw_init(&f->w, -1);
-	ro_init(&f->o, &f->w, false);
-	badrec_init(&f->b, mode, dir);
-	if (badrec_start(&f->b, "q", 0, false, f->err) < 0) {
-		printf("# badrec_start: %s\n", f->err);
-		exit(1);
-	}
-	f->o.policy = &f->b;
-	if (schema_parse_ddl(&f->s, ddl, f->err) < 0) {
-		printf("# bad ddl: %s\n", f->err);
-		exit(1);
-	}
-}
-
-static const char *
-output(struct fixture *f)
-{
-	size_t n = f->w.len < sizeof f->out - 1 ? f->w.len : sizeof f->out - 1;
-
-	memcpy(f->out, f->w.buf, n);
-	f->out[n] = '\0';
-	return f->out;
-}
-
-static void
-teardown(struct fixture *f)
-{
-	badrec_free(&f->b);
-	ro_free(&f->o);
-	free(f->w.buf);
-	schema_free(&f->s);
-}
-
-static int
-csv_feed(struct csv_in *c, struct fixture *f, const char *text)
-{
-	const char *p = text;
-	long line = 0;
-
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (csv_in_line(c, p, n, ++line, &f->o, f->err) < 0)
-			return -1;
-		p += n;
-	}
-	return csv_in_finish(c, &f->o, f->err);
+	fixture_setup(f, ddl, false);
+	fixture_policy(f, mode, dir);
 }
 
 /* The one file under dir/<stamp>/bad_records, read into buf. */
