@@ -41,6 +41,7 @@
 #include "atomicfile.h"
 #include "checkpoint.h"
 #include "ckstage.h"
+#include "count_state.h"
 #include "fuzz_common.h"
 #include "kafka.h"
 #include "schema.h"
@@ -254,6 +255,47 @@ build_dir(const char *root, char *text, size_t size, struct settings *st)
 	return sections;
 }
 
+/*
+ * scount's own loader (count_state.h) on the text, with one key field,
+ * with or without session windows.  What it accepts, saved and loaded
+ * again, must save the same.
+ */
+static void
+load_count_state(const char *blob, size_t len, const char *path,
+    struct aggs *a, bool session)
+{
+	struct count_state cs, again;
+	struct strbuf first, second;
+	char err[ERRBUF_SIZE], *copy = xmalloc(len + 1);
+
+	memcpy(copy, blob, len);
+	copy[len] = '\0';
+	sb_init(&first);
+	sb_init(&second);
+	count_state_init(&cs, 1, session, false, -1, aggs_size(a));
+	if (count_state_load(&cs, a, "update", copy, len, path, err) == 0) {
+		count_state_save(&cs, a, "update", &first);
+		free(copy);
+		copy = xmalloc(first.len + 1);
+		memcpy(copy, first.buf, first.len + 1);
+		count_state_init(&again, 1, session, false, -1, aggs_size(a));
+		if (count_state_load(&again, a, "update", copy, first.len, path,
+		    err) < 0)
+			abort();	/* what we wrote must load */
+		count_state_save(&again, a, "update", &second);
+		if (first.len != second.len ||
+		    memcmp(first.buf, second.buf, first.len) != 0)
+			abort();	/* and save the same */
+		count_state_free(&again);
+	} else {
+		DEBUG("count_state_load", err);
+	}
+	count_state_free(&cs);
+	sb_free(&first);
+	sb_free(&second);
+	free(copy);
+}
+
 /* What scount's loader reads, with aggregates over FUZZ_DDL. */
 static void
 walk_state(char *blob, size_t len, const char *path)
@@ -284,6 +326,9 @@ walk_state(char *blob, size_t len, const char *path)
 	    aggs_add(&a, AGG_SUM, &s, "d", err) < 0 ||
 	    aggs_add(&a, AGG_MAX, &s, "ok", err) < 0)
 		abort();
+	/* First: the walk below reads blob in place. */
+	for (int session = 0; session < 2; session++)
+		load_count_state(blob, len, path, &a, session);
 	nf = 1 + aggs_saved_fields(&a);
 	sb_init(&sb);
 	sreader_init(&r, blob, len, path);
