@@ -143,14 +143,20 @@ prepare_replay(struct kafka_sink *k, const struct kafka_sink_settings *ks,
 			    o->resume, k->tmp_err);
 			goto out;
 		}
-		/* Retention may have removed the start: what is left. */
+		/* Retention may have removed the start: what is left; a
+		 * topic made anew may end before it: nothing to read. */
 		for (int i = 0; from != NULL && i < from->cnt; i++) {
-			rd_kafka_topic_partition_t *lo =
-			    rd_kafka_topic_partition_list_find(starts,
-			    from->elems[i].topic, from->elems[i].partition);
+			rd_kafka_topic_partition_t *f = &from->elems[i], *lo,
+			    *hi;
 
-			if (lo != NULL && from->elems[i].offset < lo->offset)
-				from->elems[i].offset = lo->offset;
+			lo = rd_kafka_topic_partition_list_find(starts,
+			    f->topic, f->partition);
+			hi = rd_kafka_topic_partition_list_find(ends, f->topic,
+			    f->partition);
+			if (lo != NULL && f->offset < lo->offset)
+				f->offset = lo->offset;
+			if (hi != NULL && f->offset > hi->offset)
+				f->offset = hi->offset;
 		}
 		k->found = kafka_readback_scan(&ks->conf, o->target, from,
 		    k->query_id, k->replay_batch, timeout_ms, err);

@@ -367,6 +367,17 @@ committed_values() {
 	# the commits record where the sink stood in eout, for the next replay
 	run grep -h '^sink=' "ck/commits/$b"
 	assert_output --regexp '^sink=\{"eout":\{"0":[0-9]+,"1":[0-9]+\}\}$'
+	# a position past the end (the topic made anew since) reads nothing
+	# there: the replay sends its batch whole
+	printf 'd\n' | produce ein
+	exact_run -n
+	read -r rid c < <(ckpt_tool run ck)
+	ckpt_tool commit ck "$rid" "$c" '{"eout":{"0":999999,"1":999999}}'
+	run --separate-stderr exact_run
+	assert_success
+	assert_equal "$stderr" ""
+	run committed_values
+	assert_output "$(printf '%s\n' "$want" '{"word":"d","count":1}' | sort)"
 }
 
 replay_run() {

@@ -6,8 +6,10 @@
  *   ckpt_tool run DIR               ssrc's start: ckpt_create (a new run,
  *                                   the lock released at exit) and
  *                                   ckpt_resume; prints "RUN_ID C"
- *   ckpt_tool commit DIR RUN N      ssink: commits/N (and offsets/N when
- *                                   absent: ssrc would have written it)
+ *   ckpt_tool commit DIR RUN N [SINK]
+ *                                   ssink: commits/N (and offsets/N when
+ *                                   absent: ssrc would have written it),
+ *                                   with SINK as the sink's position
  *   ckpt_tool offsets DIR RUN N     ssrc: offsets/N (a dummy body)
  *   ckpt_tool states DIR            every state file, "STAGE/N" per line
  *   ckpt_tool show DIR STAGE N      the body of state/STAGE/N
@@ -96,8 +98,9 @@ main(int argc, char **argv)
 		printf("%s %lld\n", ckpt_run_id(ck), (long long)r.commit);
 		ckpt_resume_free(&r);
 		ckpt_close(ck);
-	} else if (argc == 5 && (strcmp(argv[1], "commit") == 0 ||
-	    strcmp(argv[1], "offsets") == 0)) {
+	} else if ((argc == 5 && (strcmp(argv[1], "commit") == 0 ||
+	    strcmp(argv[1], "offsets") == 0)) ||
+	    (argc == 6 && strcmp(argv[1], "commit") == 0)) {
 		long long n = atoll(argv[4]);
 		int rc;
 
@@ -111,7 +114,8 @@ main(int argc, char **argv)
 		if (rc == 0 || (rc > 0 && argv[1][0] == 'o'))
 			rc = ckpt_write_offsets(ck, n, "{}\n", 3, err);
 		if (rc >= 0 && argv[1][0] == 'c')
-			rc = ckpt_commit(ck, n, NULL, err);
+			rc = ckpt_commit(ck, n, argc == 6 ? argv[5] : NULL,
+			    err);
 		if (rc < 0)
 			die(EXIT_RUNTIME, "%s", err);
 		ckpt_close(ck);
@@ -130,7 +134,7 @@ main(int argc, char **argv)
 		free(body);
 		sb_free(&path);
 	} else {
-		fprintf(stderr, "usage: ckpt_tool run DIR | commit DIR RUN N | "
+		fprintf(stderr, "usage: ckpt_tool run DIR | commit DIR RUN N [SINK] | "
 		    "offsets DIR RUN N | states DIR | show DIR STAGE N\n");
 		return EXIT_USAGE;
 	}
