@@ -111,12 +111,18 @@ struct ssink {
 /*
  * Act on a sink operation's result: a closed reader ends quietly, a bad
  * value is named with its input line, other failures (output) are not.
+ * Either way the sink is closed first (nothing committed: temporary
+ * files removed, a Kafka transaction aborted, its client's threads
+ * stopped), so the exit leaves nothing behind.
  */
 static void
 check(struct ssink *k, int rc)
 {
+	char ignored[ERRBUF_SIZE];
+
 	if (rc == 0)
 		return;
+	(void)sink_close(&k->sink, false, ignored);
 	if (rc == SINK_GONE)
 		exit(EXIT_OK);
 	if (rc == SINK_BAD_ROW)
