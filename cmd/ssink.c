@@ -111,18 +111,16 @@ struct ssink {
 /*
  * Act on a sink operation's result: a closed reader ends quietly, a bad
  * value is named with its input line, other failures (output) are not.
- * Either way the sink is closed first (nothing committed: temporary
- * files removed, a Kafka transaction aborted, its client's threads
- * stopped), so the exit leaves nothing behind.
+ * Either way the sink is discarded first (temporary files removed, a
+ * Kafka transaction aborted and its client's threads stopped; nothing
+ * more written), so the exit leaves nothing behind.
  */
 static void
 check(struct ssink *k, int rc)
 {
-	char ignored[ERRBUF_SIZE];
-
 	if (rc == 0)
 		return;
-	(void)sink_close(&k->sink, false, ignored);
+	sink_discard(&k->sink);
 	if (rc == SINK_GONE)
 		exit(EXIT_OK);
 	if (rc == SINK_BAD_ROW)

@@ -173,6 +173,16 @@ sink_notice(struct sink *k, char *buf)
 	return k->type->notice(k->state, buf);
 }
 
+void
+sink_discard(struct sink *k)
+{
+	/* Without a discard the state stays: freed by the exit. */
+	if (k->state == NULL || k->type->discard == NULL)
+		return;
+	k->type->discard(k->state);
+	k->state = NULL;
+}
+
 int
 sink_write_all(int fd, const char *name, struct strbuf *buf, char *err)
 {

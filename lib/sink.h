@@ -17,6 +17,7 @@
  *   position     (optional) after end, with a checkpoint: one line for
  *                the commit, given back to the next run (resume);
  *   notice       (optional) after end: a line for stderr, if any;
+ *   discard      (optional) instead of close after a failure;
  *   close        once, at the end of the stream (final) or on a stop
  *                (pause), after the last end; frees the sink's state even
  *                when it fails.
@@ -137,6 +138,10 @@ struct sink_type {
 	 * batch (not an error), as one line in buf (ERRBUF_SIZE); false if
 	 * nothing.  The command shows it on stderr. */
 	bool (*notice)(void *state, char *buf);
+	/* Optional: after a failure, before the command exits: release
+	 * what outlives the process or runs beside it (temporary files, a
+	 * client's threads), writing nothing more. */
+	void (*discard)(void *state);
 };
 
 struct sink {
@@ -181,6 +186,9 @@ int sink_close(struct sink *k, bool final, char *err);
 char *sink_position(struct sink *k);
 /* The type's notice; false when it has none. */
 bool sink_notice(struct sink *k, char *buf);
+/* After a failure: the type's discard, if it has one (then the sink is
+ * gone). */
+void sink_discard(struct sink *k);
 
 /*
  * Write all of buf to fd and empty buf: the output path shared by the

@@ -723,6 +723,13 @@ file_close(void *state, bool final, char *err)
 	return 0;
 }
 
+/* After a failure: the part files under way removed, nothing written. */
+static void
+file_discard(void *state)
+{
+	(void)file_close(state, false, NULL);
+}
+
 static const enum sink_format file_formats[] = {
 	SINK_FORMAT_CSV, SINK_FORMAT_JSON, SINK_FORMAT_NONE,
 };
@@ -740,4 +747,5 @@ const struct sink_type sink_file = {
 	.row = file_row,
 	.end = file_end,
 	.close = file_close,
+	.discard = file_discard,
 };

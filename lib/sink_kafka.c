@@ -387,6 +387,13 @@ kafka_sink_close(void *state, bool final, char *err)
 	return 0;
 }
 
+/* After a failure: the open transaction aborted, the client stopped. */
+static void
+kafka_sink_discard(void *state)
+{
+	(void)kafka_sink_close(state, false, NULL);
+}
+
 static const enum sink_format kafka_formats[] = { SINK_FORMAT_NONE };
 
 const struct sink_type sink_kafka = {
@@ -404,4 +411,5 @@ const struct sink_type sink_kafka = {
 	.close = kafka_sink_close,
 	.position = kafka_sink_position,
 	.notice = kafka_sink_notice,
+	.discard = kafka_sink_discard,
 };
