@@ -371,8 +371,10 @@ lines() {
 	    { echo "$stderr"; false; }
 	good=$(last_of ck/commits)
 	[ "$good" -ge 1 ]
-	# nothing of a batch that was not committed is visible
+	# nothing of a batch that was not committed is visible, and the
+	# failed writer removed its temporary files
 	[ "$(ls mnt/out/part-* | wc -l)" -eq $((good + 1)) ]
+	[ -z "$(find mnt/out -name '.part-*.tmp-*')" ]
 	# free space: the next run resumes after the last commit
 	mount -o remount,size=16m mnt
 	run bash -c 'ssrc file:in --checkpoint ck --trigger available-now \
