@@ -50,8 +50,7 @@ cron() {
 @test "offsets/N logs each batch: start, end, rows, flags, the files taken" {
 	echo a >in/a
 	echo b >in/b
-	touch -d '2026-01-01 00:00:01' in/a
-	touch -d '2026-01-01 00:00:02' in/b
+	in_order in/a in/b
 	ssrc file:in --checkpoint ck --trigger available-now \
 	    --max-files-per-trigger 1 >out
 	run batches out
@@ -112,8 +111,7 @@ journal"
 @test "a planned batch that was not committed is replayed exactly, then new plans are made" {
 	echo a >in/a
 	echo b >in/b
-	touch -d '2026-01-01 00:00:01' in/a
-	touch -d '2026-01-01 00:00:02' in/b
+	in_order in/a in/b
 	# no sink: nothing is committed, offsets/0..2 are plans
 	ssrc file:in --checkpoint ck --trigger available-now \
 	    --max-files-per-trigger 1 >first
@@ -243,7 +241,8 @@ journal"
 }
 
 @test "--retain: the journal outlives pruned offsets; old files stay taken" {
-	for i in 1 2 3 4 5 6; do echo "$i" >"in/$i"; touch -d "2026-01-01 00:00:0$i" "in/$i"; done
+	for i in 1 2 3 4 5 6; do echo "$i" >"in/$i"; done
+	in_order in/1 in/2 in/3 in/4 in/5 in/6
 	ssrc file:in --checkpoint ck --retain 2 --trigger available-now \
 	    --max-files-per-trigger 1 | ssink - --format csv >/dev/null
 	[ "$(ls ck/offsets | wc -l)" -le 4 ]

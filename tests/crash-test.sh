@@ -106,6 +106,22 @@ pipeline() {
 }
 
 # wait_all SECONDS: wait for PIDS; SIGKILL what is left after SECONDS.
+# kill_one MS [PID]: within MS milliseconds, kill -9 a random stage of
+# the pipeline (PID half the time, when given), then wait for the others.
+# True if the victim was still running.
+kill_one() {
+	local victim hit=1
+	sleep "$(printf '0.%03d' $((RANDOM % $1)))"
+	if [ -n "${2:-}" ] && [ $((RANDOM % 2)) -eq 0 ]; then
+		victim=$2
+	else
+		victim=${PIDS[$((RANDOM % ${#PIDS[@]}))]}
+	fi
+	kill -9 "$victim" 2>/dev/null && hit=0
+	wait_all 20
+	return $hit
+}
+
 wait_all() {
 	local deadline=$((SECONDS + $1)) p
 	for p in "${PIDS[@]}"; do
@@ -176,12 +192,7 @@ run_scenario() {
 		pipeline "$sc" "$d/in" "$d/ck" "$d/out"
 		runs=$((runs + 1))
 		if [ $kills -lt "$KILLS" ]; then
-			sleep "$(printf '0.%03d' $((RANDOM % 40)))"
-			victim=${PIDS[$((RANDOM % ${#PIDS[@]}))]}
-			if kill -9 "$victim" 2>/dev/null; then
-				kills=$((kills + 1))
-			fi
-			wait_all 20
+			kill_one 40 && kills=$((kills + 1))
 		else
 			wait_all 60
 			break
@@ -256,18 +267,9 @@ run_kafka() {
 		pipeline kafka kin "$d/ck" kout
 		runs=$((runs + 1))
 		if [ $kills -lt "$KILLS" ]; then
-			sleep "$(printf '0.%03d' $((RANDOM % 150)))"
 			# half the kills hit ssink, the stage whose window
 			# between sending and committing this scenario is about
-			if [ $((RANDOM % 2)) -eq 0 ]; then
-				victim=${PIDS[3]}
-			else
-				victim=${PIDS[$((RANDOM % ${#PIDS[@]}))]}
-			fi
-			if kill -9 "$victim" 2>/dev/null; then
-				kills=$((kills + 1))
-			fi
-			wait_all 20
+			kill_one 150 "${PIDS[3]}" && kills=$((kills + 1))
 		else
 			wait_all 60
 			break

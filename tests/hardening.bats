@@ -405,6 +405,17 @@ ck_reference() {
 	    ssink file:ref --format csv
 }
 
+# ck_resumes: a re-run succeeds, and its last table equals that of one
+# uninterrupted run and the counts the input gives.
+ck_resumes() {
+	run ck_run
+	assert_success
+	ck_reference
+	sort "$(newest_part out)" >got
+	sort "$(newest_part ref)" | diff - got
+	expected_counts | sort | diff - got
+}
+
 @test "a full disk under the checkpoint: error naming the file, last good checkpoint intact, resume equals an uninterrupted run" {
 	small_fs mnt 512k
 	local i
@@ -426,12 +437,7 @@ ck_reference() {
 	done
 	[ "$(last_of mnt/ck/commits)" -ge "$before" ]
 	rm mnt/filler
-	run ck_run
-	assert_success
-	ck_reference
-	sort "$(newest_part out)" >got
-	sort "$(newest_part ref)" | diff - got
-	expected_counts | sort | diff - got
+	ck_resumes
 }
 
 @test "a read-only checkpoint: error naming the path, nothing changed, a re-run once writable resumes" {
@@ -448,12 +454,7 @@ ck_reference() {
 	    { echo "$stderr"; false; }
 	(cd mnt && find ck -type f | sort | xargs md5sum) | diff before -
 	mount -o remount,rw mnt
-	run ck_run
-	assert_success
-	ck_reference
-	sort "$(newest_part out)" >got
-	sort "$(newest_part ref)" | diff - got
-	expected_counts | sort | diff - got
+	ck_resumes
 }
 
 # bigline MB: a line of MB MiB of 'x' between two short lines.

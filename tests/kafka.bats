@@ -278,12 +278,19 @@ as_json() {
 	assert_equal "$stderr" "ssink: topic 'big': cannot send a message: Broker: Message size too large"
 }
 
-# The word count of seed section 13 with a checkpoint, Kafka to Kafka.
+# The word count of seed section 13 with the checkpoint ck, Kafka to
+# Kafka: topic IN to OUT (cin to cout by default); OUT "-": no sink (a
+# run that dies before its sink commits).
 count_run() {
-	ssrc kafka:cin --bootstrap-servers "$ADDR" --starting-offsets earliest \
-		--trigger available-now --checkpoint ck |
-		ssplit | scount word --mode update |
-		ssink kafka:cout --bootstrap-servers "$ADDR" --key word
+	local in=${1:-cin} out=${2:-cout}
+	ssrc "kafka:$in" --bootstrap-servers "$ADDR" --starting-offsets earliest \
+		--trigger available-now --checkpoint ck | ssplit |
+		scount word --mode update |
+		if [ "$out" = - ]; then
+			cat >/dev/null
+		else
+			ssink "kafka:$out" --bootstrap-servers "$ADDR" --key word
+		fi
 }
 
 @test "kafka -> ssplit -> scount -> kafka with a checkpoint: two runs, cumulative counts, no duplicates" {
@@ -314,21 +321,6 @@ query_id() {
 	sed -n 's/^id=//p' ck/metadata
 }
 
-# ein -> ssplit -> scount -> eout, with the checkpoint ck; with -n, no
-# sink (a run that dies before its sink commits).
-exact_run() {
-	if [ "${1:-}" = -n ]; then
-		ssrc kafka:ein --bootstrap-servers "$ADDR" --starting-offsets earliest \
-			--trigger available-now --checkpoint ck | ssplit |
-			scount word --mode update >/dev/null
-		return
-	fi
-	ssrc kafka:ein --bootstrap-servers "$ADDR" --starting-offsets earliest \
-		--trigger available-now --checkpoint ck | ssplit |
-		scount word --mode update |
-		ssink kafka:eout --bootstrap-servers "$ADDR" --key word
-}
-
 # The values in eout, as a read_committed reader sees them, sorted.
 committed_values() {
 	consume eout -X isolation.level=read_committed -f '%s\n' | sort
@@ -337,18 +329,18 @@ committed_values() {
 @test "kafka sink: a replay after a crash sends only what the topic lacks, so each result is there once" {
 	# run 1 commits batch 0 (a b a) and its final no-data batch
 	printf 'a b a\n' | produce ein
-	run --separate-stderr exact_run
+	run --separate-stderr count_run ein eout
 	assert_success
 	# run 2 plans batch B (c a) and dies before its sink commits B; its
 	# sink had sent one of B's two rows, {"word":"a","count":3}
 	printf 'c a\n' | produce ein
-	exact_run -n
+	count_run ein -
 	b=$(($(ls ck/commits | sort -n | tail -n 1) + 1))
 	[ -e "ck/offsets/$b" ] && [ ! -e "ck/commits/$b" ]
 	printf '{"word":"a","count":3}\n' | produce eout -k a -p 0 \
 		-H "runnel.batch=$b" -H runnel.run=dead -H "runnel.query=$(query_id)"
 	# run 3 replays B: it finds a's row and sends only c's
-	run --separate-stderr exact_run
+	run --separate-stderr count_run ein eout
 	assert_success
 	assert_equal "$stderr" "ssink: batch $b replayed: 1 of its 2 rows were in topic 'eout' already (an earlier run wrote them before it stopped); sent the other 1"
 	want=$(printf '%s\n' '{"word":"a","count":2}' '{"word":"a","count":3}' \
@@ -359,7 +351,7 @@ committed_values() {
 	# checkpoint's: run 4 replays B again and finds all of it
 	rm "ck/commits/$b"
 	rm -f "ck/commits/$((b + 1))" "ck/offsets/$((b + 1))"
-	run --separate-stderr exact_run
+	run --separate-stderr count_run ein eout
 	assert_success
 	assert_equal "$stderr" "ssink: batch $b replayed: 2 of its 2 rows were in topic 'eout' already (an earlier run wrote them before it stopped); sent the other 0"
 	run committed_values
@@ -370,10 +362,10 @@ committed_values() {
 	# a position past the end (the topic made anew since) reads nothing
 	# there: the replay sends its batch whole
 	printf 'd\n' | produce ein
-	exact_run -n
+	count_run ein -
 	read -r rid c < <(ckpt_tool run ck)
 	ckpt_tool commit ck "$rid" "$c" '{"eout":{"0":999999,"1":999999}}'
-	run --separate-stderr exact_run
+	run --separate-stderr count_run ein eout
 	assert_success
 	assert_equal "$stderr" ""
 	run committed_values

@@ -130,9 +130,7 @@ kept() {
 	printf 'a,1\nb,x\n' >in/1.csv
 	printf 'c,y\nd,z\ne,5\n' >in/2.csv
 	printf 'f,6\n' >in/3.csv
-	touch -d '2026-01-01 00:00:01' in/1.csv
-	touch -d '2026-01-01 00:00:02' in/2.csv
-	touch -d '2026-01-01 00:00:03' in/3.csv
+	in_order in/1.csv in/2.csv in/3.csv
 	run --separate-stderr ssrc file:in --format csv --schema "$JSON_SCHEMA" \
 	    --skip-bad --trigger available-now --max-files-per-trigger 1
 	assert_success
@@ -233,9 +231,7 @@ EOF
 	printf 'a,1\nb,x\n' >in/1.csv
 	printf 'c,3\n' >in/2.csv
 	printf 'd,y\n' >in/3.csv
-	touch -d '2026-01-01 00:00:01' in/1.csv
-	touch -d '2026-01-01 00:00:02' in/2.csv
-	touch -d '2026-01-01 00:00:03' in/3.csv
+	in_order in/1.csv in/2.csv in/3.csv
 	ssrc file:in --format csv --schema "$JSON_SCHEMA" --bad-records-path bad \
 	    --trigger available-now --max-files-per-trigger 1 >out 2>err
 	run items out
@@ -348,8 +344,7 @@ EOF
 @test "checkpoint: a batch planned again without bad records loses its old file" {
 	printf 'a,1\n' >in/a.csv
 	printf 'b,x\n' >in/b.csv
-	touch -d '2026-01-01 00:00:01' in/a.csv
-	touch -d '2026-01-01 00:00:02' in/b.csv
+	in_order in/a.csv in/b.csv
 	opts=(file:in --format csv --schema "$JSON_SCHEMA" --checkpoint ck
 	    --trigger available-now --max-files-per-trigger 1 --bad-records-path bad)
 	ssrc "${opts[@]}" >first 2>/dev/null

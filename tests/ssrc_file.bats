@@ -52,8 +52,7 @@ has_rows() {	# has_rows N: $T/out has at least N data frames
 @test "csv files with a header, read oldest first, one batch" {
 	printf 'name,age\nann,31\nbob,42\n' >in/a.csv
 	printf 'name,age\ncy,7\n' >in/b.csv
-	touch -d '2026-01-01 00:00:02' in/a.csv
-	touch -d '2026-01-01 00:00:01' in/b.csv
+	in_order in/b.csv in/a.csv
 	run --separate-stderr ssrc file:in --format csv --header \
 	    --schema 'name STRING, age INT' --trigger available-now
 	assert_success
@@ -123,10 +122,7 @@ EOF
 
 @test "--max-files-per-trigger 1: one batch per file, in modification-time order" {
 	for f in c a d b; do echo "$f" >"in/$f"; done
-	touch -d '2026-01-01 00:00:01' in/c
-	touch -d '2026-01-01 00:00:02' in/a
-	touch -d '2026-01-01 00:00:03' in/d
-	touch -d '2026-01-01 00:00:04' in/b
+	in_order in/c in/a in/d in/b
 	run ssrc file:in --max-files-per-trigger 1 --trigger available-now
 	assert_success
 	run data_batches <(ssrc file:in --max-files-per-trigger 1 --trigger available-now)
@@ -164,9 +160,7 @@ EOF
 
 @test "--trigger DURATION with --max-files-per-trigger: one file per tick" {
 	for f in a b c; do echo "$f" >"in/$f"; done
-	touch -d '2026-01-01 00:00:01' in/a
-	touch -d '2026-01-01 00:00:02' in/b
-	touch -d '2026-01-01 00:00:03' in/c
+	in_order in/a in/b in/c
 	start file:in --trigger 200ms --max-files-per-trigger 1
 	wait_for has_rows 3
 	stop
@@ -245,8 +239,7 @@ EOF
 @test "a file deleted after it was taken and before it is read is an error naming it" {
 	seq 1 3000000 >in/a
 	echo b >in/b
-	touch -d '2026-01-01 00:00:01' in/a
-	touch -d '2026-01-01 00:00:02' in/b
+	in_order in/a in/b
 	mkfifo pipe
 	exec 5<>pipe	# holds the pipe open: ssrc blocks once it is full
 	ssrc file:in --trigger once >pipe 2>err 3>&- &

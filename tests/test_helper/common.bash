@@ -24,6 +24,16 @@ wait_for() {
 	done
 }
 
+# in_order FILE...: modification times a second apart, in the order
+# given, so that the file source (oldest first) takes them in that order.
+in_order() {
+	local i=0 f
+	for f in "$@"; do
+		i=$((i + 1))
+		touch -d "@$((1767225600 + i))" "$f"	# 2026-01-01T00:00:00Z + i s
+	done
+}
+
 # now_after MICROS: true once the wall clock is past MICROS since the epoch.
 now_after() {
 	[ "$(($(date +%s%N) / 1000))" -gt "$1" ]
