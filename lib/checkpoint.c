@@ -386,15 +386,35 @@ bad_batch(int64_t n, char *err)
 
 /* ---- metadata ---- */
 
+/* A file body as NUL-terminated lines, for item_of(). */
+static void
+split_lines(char *body, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (body[i] == '\n')
+			body[i] = '\0';
+}
+
+/* The value of "KEY=value" among len bytes of NUL-terminated lines. */
+static const char *
+item_of(const char *lines, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < len; i += strlen(lines + i) + 1)
+		if (strncmp(lines + i, key, klen) == 0 &&
+		    lines[i + klen] == '=')
+			return lines + i + klen + 1;
+	return NULL;
+}
+
 /* Parse the metadata body in place; check it is a format we read. */
 static int
 load_meta(struct checkpoint *ck, char *body, size_t len, char *err)
 {
 	const char *format, *id;
 
-	for (size_t i = 0; i < len; i++)
-		if (body[i] == '\n')
-			body[i] = '\0';
+	split_lines(body, len);
 	ck->meta = body;
 	ck->meta_len = len;
 	format = ckpt_meta(ck, "format");
@@ -456,13 +476,7 @@ write_meta(struct checkpoint *ck, const char *pipeline, char *err)
 const char *
 ckpt_meta(const struct checkpoint *ck, const char *key)
 {
-	size_t klen = strlen(key);
-
-	for (size_t i = 0; i < ck->meta_len; i += strlen(ck->meta + i) + 1)
-		if (strncmp(ck->meta + i, key, klen) == 0 &&
-		    ck->meta[i + klen] == '=')
-			return ck->meta + i + klen + 1;
-	return NULL;
+	return item_of(ck->meta, ck->meta_len, key);
 }
 
 const char *
@@ -1002,7 +1016,8 @@ int
 ckpt_read_commit_sink(struct checkpoint *ck, int64_t n, char **sink,
     char *err)
 {
-	char inner[ERRBUF_SIZE], *body, *line, *end;
+	char inner[ERRBUF_SIZE], *body;
+	const char *value;
 	size_t len;
 	int r;
 
@@ -1013,15 +1028,9 @@ ckpt_read_commit_sink(struct checkpoint *ck, int64_t n, char **sink,
 	    &len, inner);
 	if (r <= 0)
 		return r < 0 ? wrap(err, inner) : 0;
-	for (line = body; line != NULL && *line != '\0'; line = end) {
-		end = strchr(line, '\n');
-		if (end != NULL)
-			*end++ = '\0';
-		if (strncmp(line, "sink=", 5) == 0) {
-			*sink = xstrdup(line + 5);
-			break;
-		}
-	}
+	split_lines(body, len);
+	if ((value = item_of(body, len, "sink")) != NULL)
+		*sink = xstrdup(value);
 	free(body);
 	return *sink != NULL;
 }

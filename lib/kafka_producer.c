@@ -366,17 +366,14 @@ void
 kafka_producer_set_floor(struct kafka_producer *p,
     const rd_kafka_topic_partition_list_t *floor)
 {
+	/* p->next has the partitions start() saw; one added since is
+	 * not followed (a read-back reads it from its start). */
 	for (int i = 0; i < floor->cnt; i++) {
 		int32_t part = floor->elems[i].partition;
 
-		if (strcmp(floor->elems[i].topic, p->topic) != 0 || part < 0)
+		if (strcmp(floor->elems[i].topic, p->topic) != 0 || part < 0 ||
+		    part >= p->nnext)
 			continue;
-		if (part >= p->nnext) {
-			p->next = xrealloc(p->next, (size_t)(part + 1) *
-			    sizeof *p->next);
-			while (p->nnext <= part)
-				p->next[p->nnext++] = RD_KAFKA_OFFSET_INVALID;
-		}
 		if (floor->elems[i].offset > p->next[part])
 			p->next[part] = floor->elems[i].offset;
 	}
